@@ -1,0 +1,350 @@
+"""The incremental watch loop.
+
+One **step** (one batch):
+
+1. take the new posts: files that landed in the source folder (read with the pipeline's
+   reader) or a slice of a replay; drop posts whose ``post_id`` the state already holds;
+2. assign them to existing events or open new ones (``events.detect(new, ledger=...)``);
+3. recompute the findings of the events they touched, and re-grade those events;
+4. raise an alert when an event first appears at a level I–IV (``new``), or moves up
+   (``up``) or down (``down``, including back to ``watch``);
+5. run the time-based escalation from the rules over every graded event (a deadline passed
+   with no official response -> ``escalation``, once per event and cause);
+6. append the alerts to the feed (fsync), commit the checkpoint (atomic), then deliver the
+   feed to the webhook through the outbox.
+
+Alert ids are deterministic: (event, number of alerts the event had, previous level, level)
+for level changes and (event, escalation key) for escalations. A batch redone after a crash
+starts from the last checkpoint, reads the same inputs (``pending.json``), recomputes the
+same ids, and the feed skips those it already holds: no alert is repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from workbench.schema import (
+    ASSIGNMENT_SCHEMA,
+    FINDINGS_SCHEMA,
+    GRADING_SCHEMA,
+    LEVELS,
+    POST_SCHEMA,
+    WATCH,
+    conform,
+)
+from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
+from workbench.watch.clock import Clock, RealClock
+from workbench.watch.pipeline import Escalation, Pipeline
+from workbench.watch.sources import SourceDir
+from workbench.watch.state import StateDir, latest_assignments
+
+log = logging.getLogger("workbench.watch")
+
+RANK = {level: i + 1 for i, level in enumerate(LEVELS)} | {WATCH: len(LEVELS) + 1}
+KEY_FIGURES = (
+    "n_posts", "first_seen", "last_seen", "unique_authors", "reach", "growth_rate",
+    "negative_share", "official_responses", "first_official_response_at",
+    "casualties_reported", "rumour_share",
+)
+
+
+@dataclass
+class StepResult:
+    batch: int
+    new_posts: int = 0
+    duplicates: int = 0
+    files: int = 0
+    quarantined: int = 0
+    touched: int = 0
+    alerts: list[dict] = field(default_factory=list)
+    committed: bool = False
+    seconds: float = 0.0
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class WatchLoop:
+    """Owns the state folder (locked while open), the feed and the outbox."""
+
+    def __init__(
+        self,
+        state_dir: str | Path,
+        pipeline: Pipeline,
+        *,
+        clock: Clock | None = None,
+        source: SourceDir | None = None,
+        webhook: str | WebhookSender | None = None,
+        on_alert: Callable[[dict], None] | None = None,
+    ):
+        self.store = StateDir(state_dir)
+        self.store.lock()
+        self.state = self.store.load()
+        self.feed = AlertFeed(self.store.feed_path)
+        self.pipeline = pipeline
+        self.clock = clock or RealClock()
+        self.source = source
+        if isinstance(webhook, str):
+            webhook = WebhookSender(webhook)
+        self.outbox = Outbox(self.feed, self.store.delivered_path, webhook) if webhook else None
+        self.on_alert = on_alert
+        self.timings: dict[str, float] = {}
+
+    def close(self) -> None:
+        self.store.unlock()
+
+    def __enter__(self) -> WatchLoop:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _file_inputs(self, batch: int) -> tuple[list, pl.DataFrame, int]:
+        stamps = self.store.read_pending(batch)
+        if stamps is None:
+            scan = self.source.scan(self.state.files)
+            for stamp in scan.touched:
+                self.state.files[stamp.path] = stamp
+            stamps = scan.changed
+            if not stamps:
+                return [], conform(pl.DataFrame(), POST_SCHEMA), 0
+            self.store.write_pending(batch, stamps)
+        read = self.pipeline.read([self.source.resolve(s) for s in stamps])
+        for name, count in (read.report.get("quarantined_by_file") or {}).items():
+            log.warning("%s: %d rows quarantined", name, count)
+        return stamps, read.posts, read.quarantined
+
+    # -- one step -------------------------------------------------------------------------
+    def step(self, posts: pl.DataFrame | None = None, *, cursor: datetime | None = None) -> StepResult:
+        """Run one batch: files from the source folder, or ``posts`` given (replay)."""
+        started = time.perf_counter()
+        state = self.state
+        batch = state.batch + 1
+        result = StepResult(batch=batch)
+        now = self.clock.now()
+        stamps: list = []
+        if posts is None and self.source is not None:
+            stamps, posts, result.quarantined = self._file_inputs(batch)
+            result.files = len(stamps)
+        if posts is None:
+            posts = conform(pl.DataFrame(), POST_SCHEMA)
+        posts = conform(posts, POST_SCHEMA)
+
+        fresh = posts.unique(subset="post_id", keep="first", maintain_order=True)
+        if state.posts.height and fresh.height:
+            fresh = fresh.join(state.posts.select("post_id"), on="post_id", how="anti")
+        result.duplicates = posts.height - fresh.height
+        result.new_posts = fresh.height
+
+        new_assign = conform(pl.DataFrame(), ASSIGNMENT_SCHEMA)
+        findings = conform(pl.DataFrame(), FINDINGS_SCHEMA)
+        gradings = conform(pl.DataFrame(), GRADING_SCHEMA)
+        ledger_changed = False
+        if fresh.height:
+            t = time.perf_counter()
+            new_assign, ledger = self.pipeline.assign(fresh, posts=state.posts, ledger=state.ledger)
+            new_assign = conform(new_assign, ASSIGNMENT_SCHEMA)
+            self._tick("assign", t)
+            touched = set(new_assign.get_column("event_id").drop_nulls().to_list())
+            moved = new_assign.join(state.assignments, on="post_id", how="inner", suffix="_old")
+            touched |= set(moved.get_column("event_id_old").drop_nulls().to_list())
+            all_posts = pl.concat([state.posts, fresh], how="vertical") if state.posts.height else fresh
+            all_assign = latest_assignments(pl.concat([state.assignments, new_assign], how="vertical"))
+            result.touched = len(touched)
+            if touched:
+                t = time.perf_counter()
+                ev_assign = all_assign.filter(pl.col("event_id").is_in(list(touched)))
+                ev_posts = all_posts.join(ev_assign.select("post_id"), on="post_id", how="semi")
+                findings = conform(self.pipeline.findings(ev_posts, ev_assign), FINDINGS_SCHEMA)
+                self._tick("findings", t)
+                t = time.perf_counter()
+                gradings = conform(self.pipeline.grade(findings, now=now), GRADING_SCHEMA)
+                self._tick("grade", t)
+            ledger_changed = True
+        else:
+            ledger = state.ledger
+            all_posts, all_assign = state.posts, state.assignments
+
+        level_alerts, levels = self._level_alerts(gradings, findings, now, batch)
+        all_gradings = _upsert(state.gradings, gradings)
+        all_findings = _upsert(state.findings, findings)
+        t = time.perf_counter()
+        escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
+        self._tick("escalations", t)
+        esc_alerts = [
+            self._escalation_alert(e, all_gradings, all_findings, now, batch)
+            for e in escalations
+            if e.key not in state.escalated
+        ]
+        alerts = level_alerts + esc_alerts
+
+        changed = bool(fresh.height or stamps or alerts or gradings.height)
+        if not changed:  # nothing worth a checkpoint (an empty replay slice is redone cheaply)
+            if cursor is not None:
+                state.cursor = _iso(cursor)
+            result.seconds = time.perf_counter() - started
+            return result
+
+        # 1. the feed (fsync): an alert exists once it is here
+        t = time.perf_counter()
+        result.alerts = self.feed.append_new(alerts)
+        # 2. the new state, committed atomically
+        state.batch = batch
+        state.posts, state.assignments, state.ledger = all_posts, all_assign, ledger
+        state.gradings, state.findings = all_gradings, all_findings
+        state.levels.update(levels)
+        state.escalated |= {e.key for e in escalations}
+        for stamp in stamps:
+            state.files[stamp.path] = stamp
+        if cursor is not None:
+            state.cursor = _iso(cursor)
+        state.clock = _iso(now)
+        stats = state.stats
+        stats["posts"] = state.posts.height
+        stats["duplicates"] = stats.get("duplicates", 0) + result.duplicates
+        stats["quarantined"] = stats.get("quarantined", 0) + result.quarantined
+        stats["alerts"] = len(self.feed.alerts)
+        self.store.commit(
+            state,
+            new_posts=fresh,
+            new_assignments=new_assign,
+            ledger_changed=ledger_changed,
+            gradings_changed=bool(gradings.height),
+        )
+        result.committed = True
+        self._tick("commit", t)
+        for alert in result.alerts:
+            if self.on_alert:
+                self.on_alert(alert)
+        # 3. deliveries
+        if self.outbox is not None:
+            self.outbox.flush()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _tick(self, name: str, started: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+    # -- alerts ---------------------------------------------------------------------------
+    def _level_alerts(self, gradings, findings, now, batch) -> tuple[list[dict], dict]:
+        alerts, levels = [], {}
+        if not gradings.height:
+            return alerts, levels
+        figures = {r["event_id"]: r for r in findings.iter_rows(named=True)}
+        for row in gradings.iter_rows(named=True):
+            event = row["event_id"]
+            level = row["level"] or WATCH
+            prev, n, held = self.state.levels.get(event, [None, 0, 0])
+            levels[event] = [level, n, held]
+            if level == prev or (prev is None and level == WATCH):
+                continue
+            if level == WATCH and not held:
+                continue
+            if not held:
+                kind = "new"
+            else:
+                kind = "up" if RANK[level] < RANK.get(prev, RANK[WATCH]) else "down"
+            alerts.append(self._alert(
+                kind=kind, event=event, level=level, previous=prev, n=n,
+                grading=row, finding=figures.get(event, {}), now=now, batch=batch,
+            ))
+            levels[event] = [level, n + 1, 1 if level != WATCH else held]
+        return alerts, levels
+
+    def _alert(self, *, kind, event, level, previous, n, grading, finding, now, batch) -> dict:
+        measures = grading.get("measures") or []
+        try:
+            why = orjson.loads(grading["trace"]) if grading.get("trace") else []
+        except orjson.JSONDecodeError:
+            why = grading.get("trace")
+        return {
+            "alert_id": alert_id(event, n, previous, level),
+            "kind": kind,
+            "event_id": event,
+            "title": finding.get("title"),
+            "level": level,
+            "level_name": grading.get("level_name"),
+            "colour": grading.get("colour"),
+            "previous_level": previous,
+            "at": _iso(now),
+            "batch": batch,
+            "nature": grading.get("nature"),
+            "why": why,
+            "fired_rules": grading.get("fired_rules") or [],
+            "owners": sorted({m["owner"] for m in measures if m.get("owner")}),
+            "deadlines": [_jsonable(m) for m in measures],
+            "key_figures": {k: _jsonable(finding.get(k)) for k in KEY_FIGURES if k in finding},
+            "rules_version": grading.get("rules_version"),
+            "rules_hash": grading.get("rules_hash"),
+        }
+
+    def _escalation_alert(self, esc: Escalation, gradings, findings, now, batch) -> dict:
+        grading = _row(gradings, esc.event_id)
+        finding = _row(findings, esc.event_id)
+        prev = self.state.levels.get(esc.event_id, [None])[0]
+        alert = self._alert(
+            kind="escalation", event=esc.event_id, level=esc.level, previous=prev, n=0,
+            grading=grading, finding=finding, now=now, batch=batch,
+        )
+        alert["alert_id"] = alert_id(esc.event_id, "escalation", esc.key)
+        alert["escalation"] = {
+            "key": esc.key, "due_at": _iso(esc.due_at), "reason": esc.reason, **_jsonable(esc.detail),
+        }
+        return alert
+
+    # -- running --------------------------------------------------------------------------
+    def run(self, *, interval: float = 10.0, once: bool = False, max_steps: int | None = None,
+            on_step: Callable[[StepResult], None] | None = None) -> None:
+        steps = 0
+        while True:
+            result = self.step()
+            steps += 1
+            if on_step:
+                on_step(result)
+            if once or (max_steps is not None and steps >= max_steps):
+                return
+            self.clock.sleep(interval)
+
+    def live_levels(self) -> bool:
+        """Any event currently at a level I–IV (its deadlines may still escalate)."""
+        return any(v[0] in RANK and v[0] != WATCH for v in self.state.levels.values())
+
+
+def _row(frame: pl.DataFrame, event_id: str) -> dict:
+    if not frame.height:
+        return {}
+    hit = frame.filter(pl.col("event_id") == event_id)
+    return hit.row(0, named=True) if hit.height else {}
+
+
+def _upsert(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``new`` replace rows of ``old`` with the same event_id."""
+    if not new.height:
+        return old
+    if not old.height:
+        return new
+    return pl.concat([old.join(new.select("event_id"), on="event_id", how="anti"), new], how="vertical")

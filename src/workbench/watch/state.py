@@ -1,0 +1,278 @@
+"""The watch's checkpointed state, written so that ``kill -9`` at any moment loses nothing.
+
+Layout of the state folder::
+
+    checkpoint.json            the commit point: batch number, files read, the segment list,
+                               the current ledger / gradings files, levels, replay cursor
+    posts-<batch>.parquet      posts accepted in that batch (POST_SCHEMA)
+    assign-<batch>.parquet     assignments made in that batch (ASSIGNMENT_SCHEMA; a later
+                               row for the same post wins)
+    ledger-<batch>.pkl         the event ledger after that batch
+    gradings-<batch>.parquet   latest grading of every event after that batch
+    findings-<batch>.parquet   latest findings of every event after that batch
+    pending.json               write-ahead note of the files the next batch reads (a batch
+                               redone after a crash reads the same files)
+    alerts.jsonl               the alert feed (see alerts.py)
+    delivered.jsonl            webhook deliveries (see alerts.py)
+    lock                       held (flock) by the running watch
+
+Every file is written to a temporary name, fsynced and renamed (``os.replace``); the new
+``checkpoint.json`` is written the same way last, so a batch is committed exactly when its
+checkpoint lands. Files that no checkpoint references (a batch cut short by a crash) are
+removed on load, and the batch is redone from its inputs: files not recorded as read are
+read again, and posts whose ``post_id`` is already in the state are dropped, so no post is
+lost or counted twice. Alerts are appended to the feed (fsync) *before* the checkpoint; a
+redone batch recomputes the same deterministic alert ids and the feed skips ids it holds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from workbench.schema import (
+    ASSIGNMENT_SCHEMA,
+    FINDINGS_SCHEMA,
+    GRADING_SCHEMA,
+    POST_SCHEMA,
+    empty,
+)
+from workbench.watch.sources import FileStamp
+
+CHECKPOINT = "checkpoint.json"
+FORMAT = 1
+_VERSIONED = re.compile(r"^(posts|assign|ledger|gradings|findings)-(\d+)\.(parquet|pkl)$")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(tmp)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class WatchState:
+    """Everything the loop knows, in memory. ``StateDir`` loads and commits it."""
+
+    batch: int = 0
+    files: dict[str, FileStamp] = field(default_factory=dict)
+    posts: pl.DataFrame = field(default_factory=lambda: empty(POST_SCHEMA))
+    assignments: pl.DataFrame = field(default_factory=lambda: empty(ASSIGNMENT_SCHEMA))
+    ledger: Any = None
+    gradings: pl.DataFrame = field(default_factory=lambda: empty(GRADING_SCHEMA))
+    findings: pl.DataFrame = field(default_factory=lambda: empty(FINDINGS_SCHEMA))
+    # event_id -> [last graded level, alerts raised so far, ever held a level I-IV (0/1)]
+    levels: dict[str, list] = field(default_factory=dict)
+    escalated: set[str] = field(default_factory=set)  # escalation keys already alerted
+    cursor: str | None = None  # replay: ISO time up to which posts were fed (exclusive)
+    clock: str | None = None  # clock time of the last committed batch
+    stats: dict = field(default_factory=dict)
+    segments: list[int] = field(default_factory=list)  # batches with posts/assign files
+
+    @property
+    def n_posts(self) -> int:
+        return self.posts.height
+
+
+class StateLocked(RuntimeError):
+    pass
+
+
+class StateDir:
+    """Load and commit ``WatchState`` in a folder (see the module docstring)."""
+
+    def __init__(self, root: str | Path, *, compact_every: int = 64):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.compact_every = compact_every
+        self._lock_handle = None
+
+    # -- locking ------------------------------------------------------------------------
+    def lock(self) -> None:
+        handle = open(self.root / "lock", "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise StateLocked(f"{self.root} is in use by another watch") from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_handle = handle
+
+    def unlock(self) -> None:
+        if self._lock_handle is not None:
+            fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_UN)
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    # -- paths --------------------------------------------------------------------------
+    def path(self, kind: str, batch: int) -> Path:
+        ext = "pkl" if kind == "ledger" else "parquet"
+        return self.root / f"{kind}-{batch:08d}.{ext}"
+
+    @property
+    def feed_path(self) -> Path:
+        return self.root / "alerts.jsonl"
+
+    @property
+    def delivered_path(self) -> Path:
+        return self.root / "delivered.jsonl"
+
+    # -- write-ahead note of the next batch's files ----------------------------------------
+    def write_pending(self, batch: int, stamps: list[FileStamp]) -> None:
+        note = {"batch": batch, "files": [s.to_dict() for s in stamps]}
+        atomic_write_bytes(self.root / "pending.json", orjson.dumps(note))
+
+    def read_pending(self, batch: int) -> list[FileStamp] | None:
+        """The files noted for ``batch`` if a crash cut that batch short, else None."""
+        path = self.root / "pending.json"
+        if not path.exists():
+            return None
+        note = orjson.loads(path.read_bytes())
+        if note.get("batch") != batch:
+            return None
+        return [FileStamp.from_dict(d) for d in note["files"]]
+
+    # -- load ---------------------------------------------------------------------------
+    def read_checkpoint(self) -> dict | None:
+        path = self.root / CHECKPOINT
+        if not path.exists():
+            return None
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:  # cannot happen with atomic writes
+            raise ValueError(f"{path}: corrupt checkpoint: {exc}") from exc
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: checkpoint format {data.get('format')} != {FORMAT}")
+        return data
+
+    def load(self) -> WatchState:
+        data = self.read_checkpoint()
+        state = WatchState()
+        if data is not None:
+            state.batch = data["batch"]
+            state.files = {k: FileStamp.from_dict(v) for k, v in data["files"].items()}
+            state.segments = list(data["segments"])
+            state.levels = dict(data["levels"])
+            state.escalated = set(data["escalated"])
+            state.cursor = data.get("cursor")
+            state.clock = data.get("clock")
+            state.stats = dict(data.get("stats", {}))
+            posts = [pl.read_parquet(self.path("posts", b)) for b in state.segments]
+            if posts:
+                state.posts = pl.concat(posts, how="vertical")
+            assign = [pl.read_parquet(self.path("assign", b)) for b in state.segments]
+            if assign:
+                state.assignments = latest_assignments(pl.concat(assign, how="vertical"))
+            if data.get("ledger") is not None:
+                with open(self.path("ledger", data["ledger"]), "rb") as handle:
+                    state.ledger = pickle.load(handle)
+            if data.get("gradings") is not None:
+                state.gradings = pl.read_parquet(self.path("gradings", data["gradings"]))
+                state.findings = pl.read_parquet(self.path("findings", data["gradings"]))
+        self._ledger_batch = data.get("ledger") if data else None
+        self._gradings_batch = data.get("gradings") if data else None
+        self._remove_unreferenced(state)
+        return state
+
+    def _referenced(self, state: WatchState) -> set[str]:
+        names = set()
+        for b in state.segments:
+            names.add(self.path("posts", b).name)
+            names.add(self.path("assign", b).name)
+        if self._ledger_batch is not None:
+            names.add(self.path("ledger", self._ledger_batch).name)
+        if self._gradings_batch is not None:
+            names.add(self.path("gradings", self._gradings_batch).name)
+            names.add(self.path("findings", self._gradings_batch).name)
+        return names
+
+    def _remove_unreferenced(self, state: WatchState) -> None:
+        keep = self._referenced(state)
+        for path in self.root.iterdir():
+            stale_tmp = path.name.startswith(".") and path.name.endswith(".tmp")
+            if stale_tmp or (_VERSIONED.match(path.name) and path.name not in keep):
+                path.unlink(missing_ok=True)
+
+    # -- commit -------------------------------------------------------------------------
+    def commit(
+        self,
+        state: WatchState,
+        *,
+        new_posts: pl.DataFrame,
+        new_assignments: pl.DataFrame,
+        ledger_changed: bool = True,
+        gradings_changed: bool = True,
+    ) -> None:
+        """Write the batch's files, then the checkpoint (the commit point), then tidy up."""
+        batch = state.batch
+        if new_posts.height or new_assignments.height:
+            atomic_write_parquet(self.path("posts", batch), new_posts)
+            atomic_write_parquet(self.path("assign", batch), new_assignments)
+            state.segments.append(batch)
+        if len(state.segments) > self.compact_every:
+            # one segment with everything (the in-memory tables are the truth)
+            atomic_write_parquet(self.path("posts", batch), state.posts)
+            atomic_write_parquet(self.path("assign", batch), state.assignments)
+            state.segments = [batch]
+        if ledger_changed and state.ledger is not None:
+            atomic_write_bytes(
+                self.path("ledger", batch), pickle.dumps(state.ledger, protocol=pickle.HIGHEST_PROTOCOL)
+            )
+            self._ledger_batch = batch
+        if gradings_changed:
+            atomic_write_parquet(self.path("gradings", batch), state.gradings)
+            atomic_write_parquet(self.path("findings", batch), state.findings)
+            self._gradings_batch = batch
+        checkpoint = {
+            "format": FORMAT,
+            "batch": batch,
+            "files": {k: v.to_dict() for k, v in sorted(state.files.items())},
+            "segments": state.segments,
+            "ledger": self._ledger_batch,
+            "gradings": self._gradings_batch,
+            "levels": state.levels,
+            "escalated": sorted(state.escalated),
+            "cursor": state.cursor,
+            "clock": state.clock,
+            "stats": state.stats,
+        }
+        atomic_write_bytes(self.root / CHECKPOINT, orjson.dumps(checkpoint, option=orjson.OPT_INDENT_2))
+        self._remove_unreferenced(state)
+
+
+def latest_assignments(assignments: pl.DataFrame) -> pl.DataFrame:
+    """One row per post: the last assignment made."""
+    return assignments.unique(subset="post_id", keep="last", maintain_order=True)
