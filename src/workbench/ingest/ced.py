@@ -1,0 +1,435 @@
+"""Reader for the Weibo CED rumour dataset (thunlp/Chinese_Rumor_Dataset, ``CED_Dataset/``).
+
+Layout: ``original-microblog/<index>_<mid>_<uid>.json`` (one original post per event) and
+``rumor-repost/`` or ``non-rumor-repost/<same name>.json`` (a JSON array of its reposts and
+comments). How the quirks are handled:
+
+- originals' ``time`` is Unix seconds (UTC), or a string ``"Mon May 27 12:07:05 +0800 2013"``;
+  reposts' ``date`` is Beijing wall-clock ``"YYYY-MM-DD HH:MM:SS"``, or year-less
+  ``"MM月DD日 HH:MM"``: the year is the original's (Beijing) year, plus one when that would put
+  the repost more than a day before the original (reposts follow their original within a year).
+- ``post_id`` is ``weibo:<mid>``; the original's mid and author uid come from its file name.
+  A repost's ``parent`` (empty = the original) gives ``parent_id``; every post's ``root_id`` is
+  the event's original. CED does not tell reposts from comments: all are kind ``repost``.
+- ``user: "empty"`` -> author fields null and ``author_type`` 'unknown'. ``uid`` is sometimes a
+  screen name: it is still the author's id (and is hashed when pseudonymising).
+- ``author_type`` from Weibo ``verified_type``: -1 (unverified), 0 (yellow V), 200/220 (orange
+  V) -> individual; 1 -> government; 2 -> enterprise; 3 -> media; 4-7 (campus, website, app,
+  organisation) -> organisation; anything else -> unknown.
+- ``event_label`` is ``"<rumor|non-rumor>/<index>_<mid>"``: the repost folder (the rumour
+  label) and the event file's stem without the uid (so labels carry no author id). An original
+  whose repost file is missing gets ``"unknown/<index>_<mid>"``.
+- ``url`` is ``https://weibo.com/<uid>/<mid>`` (Weibo's permalink form); ``lang`` is 'zh' for
+  non-empty text.
+
+Repost files go through ``pl.read_json`` with an explicit schema (fast); a file it cannot read
+(bad JSON, wrong value types, another encoding) is re-read record by record with orjson, so
+each bad record is quarantined on its own.
+
+Single files work too: an original file yields just that post; a repost file yields its
+reposts (the sibling original file supplies the mid, time and folder label).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from workbench.ingest.encoding import DecodeError, decode
+from workbench.ingest.result import Batch, Rejects, quarantine_frame
+from workbench.ingest.times import from_unix, localise, plausible
+from workbench.schema import POST_SCHEMA, UTC_TIME, conform
+
+READER = "weibo_ced"
+ORIGINALS = "original-microblog"
+REPOST_DIRS = {"rumor": "rumor-repost", "non-rumor": "non-rumor-repost"}
+NAME_RE = re.compile(r"^(\d+)_([0-9A-Za-z]+)_(.+)$")
+REPOST_SCHEMA = {"mid": pl.Utf8, "uid": pl.Utf8, "parent": pl.Utf8, "text": pl.Utf8, "date": pl.Utf8}
+BEIJING = "Asia/Shanghai"
+VERIFIED_TYPES = {-1: "individual", 0: "individual", 200: "individual", 220: "individual",
+                  1: "government", 2: "enterprise", 3: "media",
+                  4: "organisation", 5: "organisation", 6: "organisation", 7: "organisation"}
+
+
+def find_base(path: Path) -> Path | None:
+    """The folder holding ``original-microblog/`` for a CED tree, else None."""
+    for base in (path, path / "CED_Dataset"):
+        if (base / ORIGINALS).is_dir():
+            return base
+    return None
+
+
+def owning_base(path: Path) -> Path | None:
+    """For a single CED file, the CED base folder it lives in (else None)."""
+    if path.suffix == ".json" and path.parent.name in (ORIGINALS, *REPOST_DIRS.values()):
+        if NAME_RE.match(path.stem) and (path.parent.parent / ORIGINALS).is_dir():
+            return path.parent.parent
+    return None
+
+
+@dataclass
+class Event:
+    stem: str
+    original: Path | None  # emit the original post from this file
+    reposts: Path | None  # emit the reposts from this file
+    label: str  # 'rumor' | 'non-rumor' | 'unknown'
+    original_source: Path | None  # where the original's time comes from (year inference)
+
+
+def events_in(base: Path) -> list[Event]:
+    events = []
+    for path in sorted((base / ORIGINALS).glob("*.json")):
+        label, reposts = "unknown", None
+        for name, folder in REPOST_DIRS.items():
+            candidate = base / folder / path.name
+            if candidate.is_file():
+                label, reposts = name, candidate
+                break
+        events.append(Event(path.stem, path, reposts, label, path))
+    known = {e.stem for e in events}
+    for name, folder in REPOST_DIRS.items():  # repost files without an original
+        for path in sorted((base / folder).glob("*.json")) if (base / folder).is_dir() else []:
+            if path.stem not in known:
+                events.append(Event(path.stem, None, path, name, None))
+    return events
+
+
+def event_for_file(path: Path, base: Path) -> Event:
+    original = base / ORIGINALS / path.name
+    if path.parent.name == ORIGINALS:
+        label = next((n for n, f in REPOST_DIRS.items() if (base / f / path.name).is_file()), "unknown")
+        return Event(path.stem, path, None, label, path)
+    label = next(n for n, f in REPOST_DIRS.items() if f == path.parent.name)
+    return Event(path.stem, None, path, label, original if original.is_file() else None)
+
+
+def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
+    """Read CED trees (folders) or single CED files into one Batch."""
+    events: list[Event] = []
+    for path in paths:
+        base = find_base(path)
+        if base is not None:
+            events += events_in(base)
+        elif (base := owning_base(path)) is not None:
+            events.append(event_for_file(path, base))
+        else:
+            raise ValueError(f"{path}: not a Weibo CED folder or file")
+    return read_events(events, progress)
+
+
+def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
+    batch = Batch()
+    rejects = Rejects()
+    originals = _Originals()
+    repost_frames: list[pl.DataFrame] = []
+    event_rows = {"_event": [], "_orig_mid": [], "_orig_time": [], "_label": [], "_file": []}
+    wrap = progress or (lambda it, **_: it)
+    for i, ev in enumerate(wrap(events, desc="weibo CED events", unit="event")):
+        m = NAME_RE.match(ev.stem)
+        if m is None:
+            for path in (ev.original, ev.reposts):
+                if path is not None:
+                    _whole_file(batch, rejects, path, "bad_filename", "CED file names are <index>_<mid>_<uid>.json")
+            continue
+        index, mid, uid = m.groups()
+        label = f"{ev.label}/{index}_{mid}"
+        orig_time = None
+        if ev.original is not None:
+            name = str(ev.original)
+            batch.reads[name] = 1
+            batch.readers[name] = READER
+            orig_time = originals.add(ev.original, mid, uid, label, rejects)
+        elif ev.original_source is not None:
+            orig_time = _original_time(ev.original_source)
+        if ev.reposts is None:
+            continue
+        name = str(ev.reposts)
+        batch.readers[name] = READER
+        frame = _read_reposts(ev.reposts, batch, rejects)
+        if frame is None:
+            continue
+        repost_frames.append(frame.with_columns(pl.lit(i, pl.UInt32).alias("_event")))
+        event_rows["_event"].append(i)
+        event_rows["_orig_mid"].append(mid)
+        event_rows["_orig_time"].append(orig_time)
+        event_rows["_label"].append(label)
+        event_rows["_file"].append(name)
+    batch.posts = originals.frame()
+    if repost_frames:
+        info = pl.DataFrame(event_rows, schema={"_event": pl.UInt32, "_orig_mid": pl.Utf8,
+                                                "_orig_time": UTC_TIME, "_label": pl.Utf8, "_file": pl.Utf8})
+        posts, bad = _normalise_reposts(pl.concat(repost_frames, how="vertical"), info)
+        batch.posts = pl.concat([batch.posts, posts], how="vertical")
+        batch.quarantine = bad
+    batch.quarantine = pl.concat([rejects.frame(), batch.quarantine], how="vertical")
+    return batch
+
+
+def _whole_file(batch: Batch, rejects: Rejects, path: Path, reason: str, detail: str, raw=None) -> None:
+    name = str(path)
+    batch.reads[name] = 1
+    batch.readers[name] = READER
+    rejects.add(name, -1, reason, f"{name}: {detail}", raw)
+
+
+def _load_json(path: Path):
+    """(value, None) or (None, (reason, detail, raw))."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        return None, ("empty_file", "file is empty", None)
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        text, _ = decode(raw, str(path))
+    except DecodeError as exc:
+        return None, ("bad_encoding", str(exc), raw[:200])
+    try:
+        return orjson.loads(text), None
+    except orjson.JSONDecodeError as exc:
+        return None, ("bad_json", f"invalid JSON: {exc}", text)
+
+
+def _original_time(path: Path) -> datetime | None:
+    value, err = _load_json(path)
+    if err or not isinstance(value, dict):
+        return None
+    return _parse_original_time(value.get("time"))
+
+
+def _parse_original_time(value) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return pl.select(from_unix(pl.lit(value, pl.Float64))).item()
+    if isinstance(value, str):
+        try:
+            parsed = datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %z %Y")
+        except ValueError:
+            if value.strip().isdigit():
+                return _parse_original_time(int(value.strip()))
+            return None
+        return pl.select(pl.lit(parsed).dt.convert_time_zone("UTC")).item()
+    return None
+
+
+def _count(user: dict, key: str):
+    value = user.get(key)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value, None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value), None
+    return None, f"bad_type:{key}"
+
+
+class _Originals:
+    """Column lists for original posts, one DataFrame at the end."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {k: [] for k in (
+            "post_id", "created_at", "text", "author_id", "author_followers", "author_verified",
+            "author_type", "reposts", "comments", "likes", "event_label", "url", "source_file")}
+
+    def add(self, path: Path, mid: str, uid: str, label: str, rejects: Rejects) -> datetime | None:
+        name = str(path)
+        value, err = _load_json(path)
+        if err:
+            rejects.add(name, -1, err[0], f"{name}: {err[1]}", err[2])
+            return None
+        if not isinstance(value, dict):
+            rejects.add(name, -1, "not_object", f"{name}: an original post must be a JSON object", value)
+            return None
+        created = _parse_original_time(value.get("time"))
+        text = value.get("text")
+        user = value.get("user")
+        problem = None
+        if value.get("time") is None:
+            problem = ("missing_timestamp", "no 'time'")
+        elif created is None:
+            problem = ("bad_timestamp", f"unparseable time {value.get('time')!r}")
+        elif not pl.select(plausible(pl.lit(created, UTC_TIME))).item():
+            problem = ("implausible_timestamp", f"time {created.isoformat()} outside 1990..2100")
+        elif text is not None and not isinstance(text, str):
+            problem = ("bad_type:text", f"text is {type(text).__name__}")
+        counts = {}
+        for key in ("reposts", "comments", "likes"):
+            counts[key], bad = _count(value, key)
+            problem = problem or ((bad, f"{key} is {value.get(key)!r}") if bad else None)
+        followers, verified, vtype = None, None, "unknown"
+        if isinstance(user, dict):
+            followers, bad = _count(user, "followers")
+            problem = problem or ((bad, f"followers is {user.get('followers')!r}") if bad else None)
+            verified = user.get("verified") if isinstance(user.get("verified"), bool) else None
+            vt = user.get("verified_type")
+            vtype = VERIFIED_TYPES.get(vt, "unknown") if isinstance(vt, int) else "unknown"
+        elif user not in (None, "empty"):
+            problem = problem or ("bad_type:user", f"user is {user!r:.60}")
+        if problem:
+            rejects.add(name, 0, problem[0], f"{name}: {problem[1]}", value)
+            return created
+        c = self.cols
+        c["post_id"].append(f"weibo:{mid}")
+        c["created_at"].append(created)
+        c["text"].append(text or "")
+        c["author_id"].append(uid)
+        c["author_followers"].append(followers)
+        c["author_verified"].append(verified)
+        c["author_type"].append(vtype)
+        c["reposts"].append(counts["reposts"])
+        c["comments"].append(counts["comments"])
+        c["likes"].append(counts["likes"])
+        c["event_label"].append(label)
+        c["url"].append(f"https://weibo.com/{uid}/{mid}")
+        c["source_file"].append(name)
+        return created
+
+    def frame(self) -> pl.DataFrame:
+        schema = {k: POST_SCHEMA[k] for k in self.cols}
+        frame = pl.DataFrame(self.cols, schema=schema)
+        return conform(
+            frame.with_columns(
+                pl.lit("weibo").alias("platform"),
+                pl.lit(READER).alias("source"),
+                pl.lit("original").alias("kind"),
+                pl.when(pl.col("text") != "").then(pl.lit("zh")).alias("lang"),
+                pl.col("post_id").alias("root_id"),
+                pl.lit(0, pl.Int64).alias("source_row"),
+            ),
+            POST_SCHEMA,
+        )
+
+
+def _read_reposts(path: Path, batch: Batch, rejects: Rejects) -> pl.DataFrame | None:
+    """Raw repost columns (+ _row, _raw for slow-path rows) or None if the file was rejected."""
+    name = str(path)
+    raw = path.read_bytes()
+    head = raw.lstrip()[:1]
+    if head == b"[":
+        try:
+            frame = pl.read_json(raw, schema=REPOST_SCHEMA)
+        except Exception:  # noqa: BLE001 - any failure: fall back to the careful path
+            frame = None
+        if frame is not None:
+            batch.reads[name] = frame.height
+            return frame.with_columns(
+                pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), pl.lit(None, pl.Utf8).alias("_bad")
+            )
+    value, err = _load_json(path)
+    if err:
+        _whole_file(batch, rejects, path, err[0], err[1], err[2])
+        return None
+    if not isinstance(value, list):
+        _whole_file(batch, rejects, path, "not_array", "a repost file must be a JSON array", value)
+        return None
+    batch.reads[name] = len(value)
+    cols: dict[str, list] = {k: [] for k in (*REPOST_SCHEMA, "_row", "_bad")}
+    for row, rec in enumerate(value):
+        bad = None
+        if not isinstance(rec, dict):
+            bad = f"not_object|record is {type(rec).__name__}"
+            rec = {}
+        for key in REPOST_SCHEMA:
+            v = rec.get(key)
+            if isinstance(v, int) and not isinstance(v, bool) and key in ("mid", "uid", "parent"):
+                v = str(v)
+            if v is not None and not isinstance(v, str):
+                bad = bad or f"bad_type:{key}|{key} is {type(v).__name__}: {orjson.dumps(v)[:80].decode()}"
+                v = None
+            cols[key].append(v)
+        cols["_row"].append(row)
+        cols["_bad"].append(None if bad is None else bad + "\x1f" + orjson.dumps(value[row], default=str).decode())
+    return pl.DataFrame(cols, schema={**REPOST_SCHEMA, "_row": pl.Int64, "_bad": pl.Utf8})
+
+
+YEARLESS = r"^\s*(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})\s*$"
+
+
+def _normalise_reposts(raw: pl.DataFrame, info: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Vectorised: timestamps, ids, validation. Returns (posts, quarantined rows)."""
+    full = pl.col("date").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    orig_local = pl.col("_orig_time").dt.convert_time_zone(BEIJING)
+    parts = pl.col("date").str.extract_groups(YEARLESS)
+
+    def with_year(year: pl.Expr) -> pl.Expr:
+        text = pl.format("{}-{}-{} {}:{}", year, parts.struct.field("1"), parts.struct.field("2"),
+                         parts.struct.field("3"), parts.struct.field("4"))
+        return localise(text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False), BEIJING)
+
+    same_year = with_year(orig_local.dt.year())
+    next_year = with_year(orig_local.dt.year() + 1)
+    yearless = (
+        pl.when(same_year.is_null() | (same_year < pl.col("_orig_time") - pl.duration(days=1)))
+        .then(next_year)
+        .otherwise(same_year)
+    )
+    is_yearless = pl.col("date").str.contains(YEARLESS)
+    created = pl.when(is_yearless).then(yearless).otherwise(localise(full, BEIJING))
+    mid_ok = pl.col("mid").is_not_null() & pl.col("mid").str.contains(r"^[0-9A-Za-z]+$")
+    reason = (
+        pl.when(pl.col("_bad").is_not_null()).then(pl.col("_bad").str.extract(r"^([^|]*)"))
+        .when(~mid_ok).then(pl.lit("missing_id"))
+        .when(pl.col("date").is_null() | (pl.col("date").str.strip_chars() == "")).then(pl.lit("missing_timestamp"))
+        .when(is_yearless & pl.col("_orig_time").is_null()).then(pl.lit("missing_year"))
+        .when(pl.col("created_at").is_null()).then(pl.lit("bad_timestamp"))
+        .when(~plausible(pl.col("created_at"))).then(pl.lit("implausible_timestamp"))
+    )
+    detail = (
+        pl.when(pl.col("_bad").is_not_null()).then(pl.col("_bad").str.extract(r"^[^|]*\|([^\x1f]*)"))
+        .when(~mid_ok).then(pl.format("mid is {}", pl.col("mid").fill_null("missing")))
+        .when(pl.col("_reason") == "missing_year")
+        .then(pl.format("year-less date {} and no original post time to infer the year", pl.col("date")))
+        .otherwise(pl.format("date {}", pl.col("date").fill_null("missing")))
+    )
+    frame = (
+        raw.lazy()
+        .join(info.lazy(), on="_event", how="left")
+        .with_columns(created.alias("created_at"))
+        .with_columns(reason.alias("_reason"))
+    )
+    bad = (
+        frame.filter(pl.col("_reason").is_not_null())
+        .select(
+            pl.col("_file").alias("source_file"),
+            pl.col("_row").alias("source_row"),
+            pl.col("_reason").alias("reason"),
+            pl.format("{}:{}: {}", pl.col("_file"), pl.col("_row"), detail).alias("detail"),
+            pl.coalesce(
+                pl.col("_bad").str.extract(r"\x1f(.*)$"),
+                pl.struct(*REPOST_SCHEMA).struct.json_encode(),
+            ).alias("raw"),
+        )
+        .pipe(quarantine_frame)
+    )
+    uid = pl.when(pl.col("uid").str.strip_chars() != "").then(pl.col("uid").str.strip_chars())
+    parent = pl.when(pl.col("parent").is_not_null() & (pl.col("parent") != "")).then(pl.col("parent"))
+    posts = (
+        frame.filter(pl.col("_reason").is_null())
+        .with_columns(uid.alias("author_id"))
+        .select(
+            ("weibo:" + pl.col("mid")).alias("post_id"),
+            pl.lit("weibo").alias("platform"),
+            pl.lit(READER).alias("source"),
+            pl.lit("repost").alias("kind"),
+            pl.col("created_at"),
+            pl.col("text").fill_null(""),
+            pl.when(pl.col("text").fill_null("") != "").then(pl.lit("zh")).alias("lang"),
+            pl.format("https://weibo.com/{}/{}", pl.col("author_id"), pl.col("mid")).alias("url"),
+            pl.col("author_id"),
+            pl.lit("unknown").alias("author_type"),
+            ("weibo:" + pl.coalesce(parent, pl.col("_orig_mid"))).alias("parent_id"),
+            ("weibo:" + pl.col("_orig_mid")).alias("root_id"),
+            pl.col("_label").alias("event_label"),
+            pl.col("_file").alias("source_file"),
+            pl.col("_row").alias("source_row"),
+        )
+        .pipe(conform, POST_SCHEMA)
+    )
+    posts, bad = pl.collect_all([posts, bad])
+    return posts, bad

@@ -1,0 +1,3 @@
+"""Mapped reader (stub)."""
+def mapping_for(path):
+    return None

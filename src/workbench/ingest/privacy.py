@@ -1,0 +1,78 @@
+"""Pseudonymisation: author ids become salted hashes in everything an ingest writes.
+
+``author_id`` -> ``"a_" + HMAC-SHA256(salt, author_id)[:16 hex]`` (the same author gets the same
+pseudonym under the same salt, so spread and influence analysis still works); ``author_name``
+-> null. Post ids (``post_id``, ``parent_id``, ``root_id``) are not author ids and are kept.
+Author ids also hide in other places, which are scrubbed too:
+
+- ``url`` values that contain the author id (Weibo permalinks ``weibo.com/<uid>/<mid>``) -> null;
+- CED file names ``<index>_<mid>_<uid>.json`` in ``source_file`` (posts, quarantine, report):
+  the uid part is replaced by its pseudonym;
+- the quarantine's ``raw`` text (which may hold any field) is replaced by a redaction note;
+  ``source_file`` + ``source_row`` still locate the row for someone holding the raw data.
+
+Ids quoted inside post text (``//@name:`` repost chains, @mentions) are content and are left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+
+import polars as pl
+
+ENV_VAR = "WORKBENCH_PSEUDONYMISE_SALT"
+REDACTED = "[redacted: pseudonymised ingest; see source_file and source_row]"
+_CED_NAME = re.compile(r"^(.*?/?\d+_[0-9A-Za-z]+_)([^/\\]+)(\.json)$")
+
+
+def salt_from_env() -> str:
+    salt = os.environ.get(ENV_VAR, "")
+    if not salt:
+        raise ValueError(f"pseudonymisation asked for but ${ENV_VAR} is empty or unset")
+    return salt
+
+
+def pseudonym(value: str, salt: str) -> str:
+    return "a_" + hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _hash_column(frame: pl.DataFrame, column: str, salt: str) -> pl.Series:
+    uniques = frame[column].drop_nulls().unique()
+    mapping = {v: pseudonym(v, salt) for v in uniques.to_list()}
+    return frame[column].replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+
+
+def scrub_path(path: str, salt: str) -> str:
+    m = _CED_NAME.match(path)
+    return f"{m.group(1)}{pseudonym(m.group(2), salt)}{m.group(3)}" if m else path
+
+
+def _scrub_paths(frame: pl.DataFrame, salt: str) -> pl.DataFrame:
+    files = frame["source_file"].drop_nulls().unique().to_list()
+    mapping = {f: scrub_path(f, salt) for f in files}
+    return frame.with_columns(pl.col("source_file").replace_strict(mapping, default=None, return_dtype=pl.Utf8))
+
+
+def pseudonymise_posts(posts: pl.DataFrame, salt: str) -> pl.DataFrame:
+    url_has_author = pl.col("url").str.contains(pl.col("author_id"), literal=True).fill_null(False)
+    posts = posts.with_columns(
+        pl.when(url_has_author).then(None).otherwise(pl.col("url")).alias("url"),
+        pl.lit(None, pl.Utf8).alias("author_name"),
+    )
+    posts = posts.with_columns(_hash_column(posts, "author_id", salt).alias("author_id"))
+    return _scrub_paths(posts, salt)
+
+
+def pseudonymise_quarantine(quarantine: pl.DataFrame, salt: str) -> pl.DataFrame:
+    quarantine = quarantine.with_columns(
+        pl.when(pl.col("raw").is_not_null()).then(pl.lit(REDACTED)).alias("raw"),
+        pl.col("detail").str.replace_all(r"(\d+_[0-9A-Za-z]+_)[^/\\:]+(\.json)", "${1}<author>${2}"),
+    )
+    return _scrub_paths(quarantine, salt)
+
+
+def scrub_report_files(files: dict, salt: str) -> dict:
+    return {scrub_path(name, salt): row for name, row in files.items()}
