@@ -112,6 +112,7 @@ class WatchLoop:
         self.outbox = Outbox(self.feed, self.store.delivered_path, webhook) if webhook else None
         self.on_alert = on_alert
         self.timings: dict[str, float] = {}
+        self._warned: set[tuple[str, str]] = set()
 
     def close(self) -> None:
         self.store.unlock()
@@ -134,9 +135,20 @@ class WatchLoop:
                 return [], conform(pl.DataFrame(), POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
         read = self.pipeline.read([self.source.resolve(s) for s in stamps])
-        for name, count in (read.report.get("quarantined_by_file") or {}).items():
-            log.warning("%s: %d rows quarantined", name, count)
-        return stamps, read.posts, read.quarantined
+        for name, row in (read.report.get("files") or {}).items():
+            if row.get("quarantined"):
+                log.warning("%s: %d rows quarantined", name, row["quarantined"])
+        unreadable = {str(p) for p in read.report.get("unreadable", {})}
+        kept = []
+        for stamp in stamps:
+            path = str(self.source.resolve(stamp))
+            if path in unreadable:  # not recorded: read again once it can be (e.g. its mapping lands)
+                if (stamp.path, stamp.sha256) not in self._warned:
+                    self._warned.add((stamp.path, stamp.sha256))
+                    log.warning("%s: %s", path, read.report["unreadable"][path])
+                continue
+            kept.append(stamp)
+        return kept, read.posts, read.quarantined
 
     # -- one step -------------------------------------------------------------------------
     def step(self, posts: pl.DataFrame | None = None, *, cursor: datetime | None = None) -> StepResult:
@@ -157,6 +169,7 @@ class WatchLoop:
         fresh = posts.unique(subset="post_id", keep="first", maintain_order=True)
         if state.posts.height and fresh.height:
             fresh = fresh.join(state.posts.select("post_id"), on="post_id", how="anti")
+            fresh = _resolve_roots(fresh, state.posts)
         result.duplicates = posts.height - fresh.height
         result.new_posts = fresh.height
 
@@ -332,6 +345,21 @@ class WatchLoop:
     def live_levels(self) -> bool:
         """Any event currently at a level I–IV (its deadlines may still escalate)."""
         return any(v[0] in RANK and v[0] != WATCH for v in self.state.levels.values())
+
+
+def _resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """A repost whose parent came in an earlier batch gets that parent's root.
+
+    The reader resolves roots within one batch only: a post whose parent is outside the
+    batch gets the parent as root. One look-up in the held posts (whose roots are resolved)
+    finds the true root.
+    """
+    lookup = held.select(pl.col("post_id").alias("root_id"), pl.col("root_id").alias("_held_root"))
+    return (
+        fresh.join(lookup, on="root_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_held_root", "root_id").alias("root_id"))
+        .drop("_held_root")
+    )
 
 
 def _row(frame: pl.DataFrame, event_id: str) -> dict:
