@@ -46,6 +46,9 @@ def register(subparsers) -> None:
                    help="replay speed: simulated seconds per real second (0 = as fast as possible)")
     p.add_argument("--tick", type=float, default=300.0,
                    help="replay slice length in simulated seconds (default 300)")
+    p.add_argument("--checkpoint", type=float, default=None, metavar="S",
+                   help="commit the state at most every S seconds (default: after every batch "
+                        "when watching a folder, every 10 s in a replay)")
     p.add_argument("--rules", type=Path, default=None, help="rules folder (default: rules/)")
     p.add_argument("--embedder", default=None, help="embedding model name (default: the project's)")
     p.add_argument("--quiet", action="store_true", help="print alerts only, no step summaries")
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
         source = SourceDir(args.source_dir, settle_s=args.settle)
         with WatchLoop(args.state, pipeline, source=source, webhook=args.webhook,
-                       on_alert=_print_alert) as loop:
+                       on_alert=_print_alert, checkpoint_s=args.checkpoint or 0.0) as loop:
             print(f"watch: {args.source_dir} -> {args.state} (batch {loop.state.batch}, "
                   f"{loop.state.n_posts} posts, {len(loop.feed.alerts)} alerts so far)", flush=True)
 
@@ -112,8 +115,9 @@ def _replay(args: argparse.Namespace, pipeline) -> int:
         print(f"watch: no posts with a timestamp in {args.replay}", file=sys.stderr)
         return 1
     clock = SimulatedClock(floor_time(posts["created_at"][0], args.tick), speed=args.speed)
+    checkpoint_s = 10.0 if args.checkpoint is None else args.checkpoint
     with WatchLoop(args.state, pipeline, clock=clock, webhook=args.webhook,
-                   on_alert=_print_alert) as loop:
+                   on_alert=_print_alert, checkpoint_s=checkpoint_s) as loop:
         print(f"replay: {posts.height} posts from {args.replay}, {posts['created_at'][0]} .. "
               f"{posts['created_at'][-1]}, speed {args.speed or 'max'}", flush=True)
         result = replay(loop, posts, tick_s=args.tick, speed=args.speed, progress=not args.quiet)

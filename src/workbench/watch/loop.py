@@ -88,7 +88,13 @@ def _jsonable(value):
 
 
 class WatchLoop:
-    """Owns the state folder (locked while open), the feed and the outbox."""
+    """Owns the state folder (locked while open), the feed and the outbox.
+
+    ``checkpoint_s``: 0 commits after every batch that changed something (the default, and
+    always for batches read from files); N > 0 commits at most every N seconds (replays). A
+    crash then redoes the batches since the last checkpoint; they recompute the same alert
+    ids, which the feed already holds, so nothing is repeated.
+    """
 
     def __init__(
         self,
@@ -99,6 +105,7 @@ class WatchLoop:
         source: SourceDir | None = None,
         webhook: str | WebhookSender | None = None,
         on_alert: Callable[[dict], None] | None = None,
+        checkpoint_s: float = 0.0,
     ):
         self.store = StateDir(state_dir)
         self.store.lock()
@@ -113,9 +120,19 @@ class WatchLoop:
         self.on_alert = on_alert
         self.timings: dict[str, float] = {}
         self._warned: set[tuple[str, str]] = set()
+        self.checkpoint_s = checkpoint_s
+        self._unsaved_posts: list[pl.DataFrame] = []
+        self._unsaved_assign: list[pl.DataFrame] = []
+        self._ledger_dirty = self._gradings_dirty = False
+        self._last_commit = time.monotonic()
+        self._committed_batch = self.state.batch
 
     def close(self) -> None:
-        self.store.unlock()
+        """Commit what is unsaved and release the state folder."""
+        try:
+            self.commit()
+        finally:
+            self.store.unlock()
 
     def __enter__(self) -> WatchLoop:
         return self
@@ -241,14 +258,13 @@ class WatchLoop:
         stats["duplicates"] = stats.get("duplicates", 0) + result.duplicates
         stats["quarantined"] = stats.get("quarantined", 0) + result.quarantined
         stats["alerts"] = len(self.feed.alerts)
-        self.store.commit(
-            state,
-            new_posts=fresh,
-            new_assignments=new_assign,
-            ledger_changed=ledger_changed,
-            gradings_changed=bool(gradings.height),
-        )
-        result.committed = True
+        self._unsaved_posts.append(fresh)
+        self._unsaved_assign.append(new_assign)
+        self._ledger_dirty |= ledger_changed
+        self._gradings_dirty |= bool(gradings.height)
+        if stamps or self.checkpoint_s <= 0 or time.monotonic() - self._last_commit >= self.checkpoint_s:
+            self.commit()
+            result.committed = True
         self._tick("commit", t)
         for alert in result.alerts:
             if self.on_alert:
@@ -261,6 +277,27 @@ class WatchLoop:
 
     def _tick(self, name: str, started: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+    def commit(self) -> None:
+        """Write what changed since the last checkpoint, then the checkpoint itself."""
+        if not self._unsaved_posts and not self._ledger_dirty and not self._gradings_dirty:
+            if self.state.batch == self._committed_batch:
+                return
+        posts = [p for p in self._unsaved_posts if p.height]
+        assign = [a for a in self._unsaved_assign if a.height]
+        self.store.commit(
+            self.state,
+            new_posts=pl.concat(posts, how="vertical") if posts else conform(pl.DataFrame(), POST_SCHEMA),
+            new_assignments=(
+                pl.concat(assign, how="vertical") if assign else conform(pl.DataFrame(), ASSIGNMENT_SCHEMA)
+            ),
+            ledger_changed=self._ledger_dirty,
+            gradings_changed=self._gradings_dirty,
+        )
+        self._unsaved_posts, self._unsaved_assign = [], []
+        self._ledger_dirty = self._gradings_dirty = False
+        self._last_commit = time.monotonic()
+        self._committed_batch = self.state.batch
 
     # -- alerts ---------------------------------------------------------------------------
     def _level_alerts(self, gradings, findings, now, batch) -> tuple[list[dict], dict]:
