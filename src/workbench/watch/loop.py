@@ -22,6 +22,8 @@ same ids, and the feed skips those it already holds: no alert is repeated.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +49,23 @@ from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir, latest_assignments
 
 log = logging.getLogger("workbench.watch")
+
+# Fault injection for the crash tests: WORKBENCH_WATCH_KILL_AT="<point>:<n>" makes the
+# process SIGKILL itself the n-th time it reaches <point> (after_feed, mid_commit,
+# after_commit, after_read). Unset in normal use.
+_KILL_AT = os.environ.get("WORKBENCH_WATCH_KILL_AT", "")
+_reached: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    if not _KILL_AT:
+        return
+    point, _, count = _KILL_AT.partition(":")
+    if point != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] >= int(count or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 RANK = {level: i + 1 for i, level in enumerate(LEVELS)} | {WATCH: len(LEVELS) + 1}
 KEY_FIGURES = (
@@ -152,6 +171,7 @@ class WatchLoop:
                 return [], conform(pl.DataFrame(), POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
         read = self.pipeline.read([self.source.resolve(s) for s in stamps])
+        crash_point("after_read")
         for name, row in (read.report.get("files") or {}).items():
             if row.get("quarantined"):
                 log.warning("%s: %d rows quarantined", name, row["quarantined"])
@@ -194,9 +214,12 @@ class WatchLoop:
         findings = conform(pl.DataFrame(), FINDINGS_SCHEMA)
         gradings = conform(pl.DataFrame(), GRADING_SCHEMA)
         ledger_changed = False
+        emptied: set[str] = set()
         if fresh.height:
             t = time.perf_counter()
-            new_assign, ledger = self.pipeline.assign(fresh, posts=state.posts, ledger=state.ledger)
+            new_assign, ledger = self.pipeline.assign(
+                fresh, posts=state.posts, assignments=state.assignments, ledger=state.ledger
+            )
             new_assign = conform(new_assign, ASSIGNMENT_SCHEMA)
             self._tick("assign", t)
             touched = set(new_assign.get_column("event_id").drop_nulls().to_list())
@@ -210,6 +233,8 @@ class WatchLoop:
                 ev_assign = all_assign.filter(pl.col("event_id").is_in(list(touched)))
                 ev_posts = all_posts.join(ev_assign.select("post_id"), on="post_id", how="semi")
                 findings = conform(self.pipeline.findings(ev_posts, ev_assign), FINDINGS_SCHEMA)
+                # events left with no posts (merged into another) leave the tables
+                emptied = touched - set(ev_assign.get_column("event_id").unique().to_list())
                 self._tick("findings", t)
                 t = time.perf_counter()
                 gradings = conform(self.pipeline.grade(findings, now=now), GRADING_SCHEMA)
@@ -220,8 +245,8 @@ class WatchLoop:
             all_posts, all_assign = state.posts, state.assignments
 
         level_alerts, levels = self._level_alerts(gradings, findings, now, batch)
-        all_gradings = _upsert(state.gradings, gradings)
-        all_findings = _upsert(state.findings, findings)
+        all_gradings = _upsert(state.gradings, gradings, drop=emptied)
+        all_findings = _upsert(state.findings, findings, drop=emptied)
         t = time.perf_counter()
         escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
         self._tick("escalations", t)
@@ -242,6 +267,8 @@ class WatchLoop:
         # 1. the feed (fsync): an alert exists once it is here
         t = time.perf_counter()
         result.alerts = self.feed.append_new(alerts)
+        if result.alerts:
+            crash_point("after_feed")
         # 2. the new state, committed atomically
         state.batch = batch
         state.posts, state.assignments, state.ledger = all_posts, all_assign, ledger
@@ -265,6 +292,7 @@ class WatchLoop:
         if stamps or self.checkpoint_s <= 0 or time.monotonic() - self._last_commit >= self.checkpoint_s:
             self.commit()
             result.committed = True
+            crash_point("after_commit")
         self._tick("commit", t)
         for alert in result.alerts:
             if self.on_alert:
@@ -406,8 +434,10 @@ def _row(frame: pl.DataFrame, event_id: str) -> dict:
     return hit.row(0, named=True) if hit.height else {}
 
 
-def _upsert(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """Rows of ``new`` replace rows of ``old`` with the same event_id."""
+def _upsert(old: pl.DataFrame, new: pl.DataFrame, drop: set[str] = frozenset()) -> pl.DataFrame:
+    """Rows of ``new`` replace rows of ``old`` with the same event_id; ``drop`` ids go."""
+    if drop and old.height:
+        old = old.filter(~pl.col("event_id").is_in(list(drop)))
     if not new.height:
         return old
     if not old.height:

@@ -3,7 +3,8 @@
 The loop only needs five things, so any pipeline that provides them can be watched::
 
     read(paths)                          -> Batch(posts POST_SCHEMA, quarantined, report)
-    assign(new_posts, *, posts, ledger)  -> (assignments ASSIGNMENT_SCHEMA, ledger)
+    assign(new_posts, *, posts, assignments, ledger)
+                                         -> (assignments ASSIGNMENT_SCHEMA, ledger)
     findings(posts, assignments)         -> FINDINGS_SCHEMA, one row per event given
     grade(findings, *, now)              -> GRADING_SCHEMA
     escalations(gradings, findings, *, now) -> list[Escalation]
@@ -45,10 +46,15 @@ class Escalation:
 class Pipeline(Protocol):
     def read(self, paths: list[Path]) -> Batch: ...
 
-    def assign(self, new_posts: pl.DataFrame, *, posts: pl.DataFrame, ledger: Any) -> tuple[pl.DataFrame, Any]: ...
+    def assign(
+        self, new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.DataFrame, ledger: Any
+    ) -> tuple[pl.DataFrame, Any]:
+        """Assignments of the new posts, plus rows for held posts that moved (merges)."""
 
     def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame: ...
 
     def grade(self, findings: pl.DataFrame, *, now: datetime) -> pl.DataFrame: ...
 
-    def escalations(self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime) -> list[Escalation]: ...
+    def escalations(
+        self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime
+    ) -> list[Escalation]: ...

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from workbench.schema import ASSIGNMENT_SCHEMA, conform
 from workbench.watch.pipeline import Batch, Escalation
 
 log = logging.getLogger("workbench.watch")
@@ -63,11 +64,41 @@ class WorkbenchPipeline:
             self._embedder = get_embedder(self._embedder)
         return self._embedder
 
-    def assign(self, new_posts: pl.DataFrame, *, posts: pl.DataFrame, ledger: Any):
+    def assign(self, new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.DataFrame,
+               ledger: Any):
+        """New posts whose cascade root is already held follow the root's event (how
+        'cascade', no embedding); the rest go to ``events.detect`` with the ledger, which
+        assigns them to existing events or opens new ones. Held posts of an event that the
+        ledger merged into another in this run come back as moved rows."""
         from workbench.events import detect
 
-        events = detect(new_posts, embedder=self.embedder, config=self.config, ledger=ledger)
-        return events.assignments, events.ledger
+        held = assignments.select(pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
+        joined = new_posts.join(held, on="root_id", how="left", maintain_order="left")
+        followers = joined.filter(pl.col("_root_event").is_not_null() & (pl.col("root_id") != pl.col("post_id")))
+        rest = joined.filter(pl.col("_root_event").is_null() | (pl.col("root_id") == pl.col("post_id")))
+        out = []
+        if rest.height:
+            events = detect(rest.drop("_root_event"), embedder=self.embedder, config=self.config,
+                            ledger=ledger)
+            ledger = events.ledger
+            out.append(conform(events.assignments, ASSIGNMENT_SCHEMA))
+        merged = _merged_this_run(ledger)
+        if followers.height:
+            follow = followers.select(
+                "post_id",
+                pl.col("_root_event").replace(merged).alias("event_id") if merged else pl.col("_root_event").alias("event_id"),
+                pl.lit("cascade").alias("how"),
+                pl.lit(None, pl.Float64).alias("score"),
+            )
+            out.append(conform(follow, ASSIGNMENT_SCHEMA))
+        if merged and assignments.height:
+            moved = assignments.filter(pl.col("event_id").is_in(list(merged))).with_columns(
+                pl.col("event_id").replace(merged)
+            )
+            out.append(conform(moved, ASSIGNMENT_SCHEMA))
+        if not out:
+            return conform(pl.DataFrame(), ASSIGNMENT_SCHEMA), ledger
+        return pl.concat(out, how="vertical"), ledger
 
     # -- findings -------------------------------------------------------------------------
     def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
@@ -91,3 +122,12 @@ class WorkbenchPipeline:
 
     def escalations(self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime) -> list[Escalation]:
         return []
+
+
+def _merged_this_run(ledger: Any) -> dict[str, str]:
+    """{merged event id: event it now lives in} for merges the ledger made in its last run."""
+    history = getattr(ledger, "history", None)
+    if history is None or not history.height:
+        return {}
+    rows = history.filter((pl.col("run") == ledger.runs) & (pl.col("kind") == "merge"))
+    return {r["event_id"]: ledger.resolve(r["event_id"]) for r in rows.iter_rows(named=True)}

@@ -256,6 +256,9 @@ class StateDir:
             atomic_write_parquet(self.path("gradings", batch), state.gradings)
             atomic_write_parquet(self.path("findings", batch), state.findings)
             self._gradings_batch = batch
+        from workbench.watch.loop import crash_point
+
+        crash_point("mid_commit")
         checkpoint = {
             "format": FORMAT,
             "batch": batch,
