@@ -1,0 +1,165 @@
+"""Per-event findings: one row per event, in ``workbench.schema.FINDINGS_SCHEMA``.
+
+``compute(posts, assignments, topics=None)`` joins the posts to their events and runs each
+finding, every one a vectorised Polars aggregation grouped by ``event_id``:
+
+=================  ===========================================================
+module             findings
+=================  ===========================================================
+``volume``         counts, first/peak/last times, hourly series, growth
+``bursts``         robust (median/MAD) z-score bursts of the hourly series
+``spread``         authors, reach, engagement, verified/KOL share, platforms,
+                   cascade depth and breadth
+``sentiment``      per-post sentiment (Chinese lexicon) -> negative share,
+                   intensity
+``nature``         nature category with evidence and confidence; affected
+                   subject
+``signals``        rumour signals, debunking, sensitive mentions, stated
+                   casualty counts
+``responses``      official responses and the effect of the first one
+=================  ===========================================================
+
+The word lists live in ``rules/lexicons/*.yaml`` (experts edit them; see ``lexicons``).
+Column meanings are documented in ``workbench.schema.FINDINGS_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from workbench.schema import FINDINGS_SCHEMA, conform
+
+__all__ = ["FindingsConfig", "compute", "official_responses"]
+
+
+@dataclass(frozen=True)
+class FindingsConfig:
+    """Tunable thresholds of the findings (defaults documented in each module)."""
+
+    window_hours: float = 6.0  # growth and official-response windows
+    kol_followers: int = 100_000  # followers from which an author is a KOL
+    burst_threshold: float = 3.5  # robust z-score of a burst hour
+    burst_min_posts: int = 3  # posts an hour needs to be a burst hour
+    max_series_hours: int = 2016  # length cap of hourly_counts (12 weeks)
+    include_outliers: bool = False  # count assignments with how == 'outlier'
+    lexicon_dir: str | Path | None = None  # rules/lexicons by default
+
+
+def _topics_frame(topics) -> pl.LazyFrame | None:
+    if topics is None:
+        return None
+    if isinstance(topics, pl.DataFrame | pl.LazyFrame):
+        frame = topics.lazy()
+    else:
+        frame = pl.DataFrame(topics).lazy()
+    have = frame.collect_schema().names()
+    if "event_id" not in have:
+        raise ValueError("topics needs an event_id column")
+    wanted = {"title": pl.Utf8, "keywords": pl.List(pl.Utf8),
+              "representative_post_ids": pl.List(pl.Utf8)}
+    return frame.select(
+        pl.col("event_id").cast(pl.Utf8),
+        *[(pl.col(c).cast(t) if c in have else pl.lit(None, dtype=t)).alias(f"_t_{c}")
+          for c, t in wanted.items()],
+    ).unique("event_id", keep="first")
+
+
+def _fallback_titles(ev: pl.LazyFrame) -> pl.LazyFrame:
+    """Title = opening of the earliest original post; representatives = up to 3 originals
+    with the most engagement (used when topics are not given or lack a value)."""
+    originals = ev.with_columns(
+        (pl.col("reposts").fill_null(0) + pl.col("comments").fill_null(0)
+         + pl.col("likes").fill_null(0)).alias("_eng"),
+        pl.col("text").fill_null("").str.replace_all(r"\s+", " ").str.strip_chars().alias("_txt"),
+        (pl.col("depth") == 0).alias("_orig"),
+    )
+    title = (
+        originals.sort(["event_id", "_orig", "created_at"], descending=[False, True, False],
+                       nulls_last=True)
+        .filter(pl.col("_txt").str.len_chars() > 0)
+        .group_by("event_id", maintain_order=True)
+        .agg(pl.col("_txt").first().str.slice(0, 40).alias("_f_title"))
+    )
+    reps = (
+        originals.sort(["event_id", "_orig", "_eng", "post_id"],
+                       descending=[False, True, True, False])
+        .group_by("event_id", maintain_order=True)
+        .agg(pl.col("post_id").head(3).alias("_f_reps"))
+    )
+    return reps.join(title, on="event_id", how="left")
+
+
+def compute(
+    posts: pl.DataFrame | pl.LazyFrame,
+    assignments: pl.DataFrame | pl.LazyFrame,
+    topics=None,
+    *,
+    config: FindingsConfig | None = None,
+) -> pl.DataFrame:
+    """Findings table (FINDINGS_SCHEMA), one row per event_id, sorted by event_id.
+
+    posts: POST_SCHEMA frame (any platform; missing columns are nulls). assignments:
+    ASSIGNMENT_SCHEMA (post_id -> event_id; null event_id / 'outlier' rows are left out).
+    topics (optional): a frame or records with event_id, title, keywords,
+    representative_post_ids; missing values fall back to the earliest original post.
+    Raises FindingsInputError when an assignment names an unknown post.
+    """
+    from workbench.findings import bursts, lexicons, nature, responses, signals, spread, volume
+    from workbench.findings.frame import event_posts
+    from workbench.findings.sentiment import default_model, intensity
+
+    cfg = config or FindingsConfig()
+    lex = lexicons.load(cfg.lexicon_dir)
+    model = default_model(None if cfg.lexicon_dir is None else str(cfg.lexicon_dir))
+
+    ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers)
+    ev = model.transform(ev).with_columns(responses.is_official(lex))
+    ev = signals.flags(ev, lex).collect().lazy()  # materialise once: every finding reads it
+    if ev.select(pl.len()).collect().item() == 0:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+    series = volume.hourly(ev, max_hours=cfg.max_series_hours).collect().lazy()
+    feeling = ev.group_by("event_id").agg(
+        pl.col("sentiment_negative").mean().alias("negative_share"),
+        intensity(pl.col("sentiment_score")).mean().alias("sentiment_intensity"),
+    )
+    parts = [
+        volume.per_event(ev, series, window_hours=cfg.window_hours),
+        bursts.per_event(series, threshold=cfg.burst_threshold, min_posts=cfg.burst_min_posts),
+        spread.per_event(ev, kol_followers=cfg.kol_followers),
+        feeling,
+        nature.per_event(ev, lex),
+        signals.per_event(ev, lex),
+        responses.per_event(ev, window_hours=cfg.window_hours),
+    ]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.join(part, on="event_id", how="left")
+    out = out.join(_fallback_titles(ev), on="event_id", how="left")
+    topic_frame = _topics_frame(topics)
+    if topic_frame is not None:
+        out = out.join(topic_frame, on="event_id", how="left")
+    else:
+        out = out.with_columns(
+            pl.lit(None, dtype=pl.Utf8).alias("_t_title"),
+            pl.lit(None, dtype=pl.List(pl.Utf8)).alias("_t_keywords"),
+            pl.lit(None, dtype=pl.List(pl.Utf8)).alias("_t_representative_post_ids"),
+        )
+    out = out.with_columns(
+        pl.coalesce("_t_title", "_f_title", pl.col("event_id")).alias("title"),
+        pl.col("_t_keywords").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))).alias("keywords"),
+        pl.coalesce("_t_representative_post_ids", "_f_reps").alias("representative_post_ids"),
+        pl.col("max_burst_z").fill_null(0.0),
+        pl.col("burst_count").fill_null(0),
+    )
+    return conform(out, FINDINGS_SCHEMA).sort("event_id").collect()
+
+
+def official_responses(posts, assignments, *, window_hours: float = 6.0, lexicon_dir=None):
+    """One row per official post with its before/after effect (see ``responses.table``)."""
+    from workbench.findings.responses import table
+
+    return table(posts, assignments, window_hours=window_hours, lexicon_dir=lexicon_dir)

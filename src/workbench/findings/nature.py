@@ -1,0 +1,82 @@
+"""Nature category (political / economic / social / cultural / natural) and affected subject
+(government / enterprise / individual) of each event, from the words of its posts.
+
+Both are a vote of evidence over a lexicon of categories (rules/lexicons/nature.yaml and
+subjects.yaml). A category's evidence is the number of (post, word) pairs in the event
+where the post contains the word, counted once per post and word. The winner has the most
+evidence; ties go to the order of the categories in the YAML file.
+
+* ``nature``: the winner, or "social" when no word matched (the catch-all of the plan's
+  five); ``nature_confidence`` = (winner + 1) / (all + 5), Laplace-smoothed over the five
+  categories so a single word gives 0.33 and overwhelming evidence tends to 1; 0.0 when
+  no word matched. ``nature_evidence``: up to 5 of the winner's words, most posts first.
+* ``affected_subject``: the winner, or "unknown" when no word matched.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.findings.lexicons import Lexicons
+from workbench.findings.matching import matches
+
+DEFAULT_NATURE = "social"
+EVIDENCE_WORDS = 5
+
+
+def _word_table(groups: dict[str, list[str]]) -> pl.DataFrame:
+    rows = [(w.lower(), name, rank) for rank, (name, words) in enumerate(groups.items())
+            for w in words]
+    return pl.DataFrame(rows, schema={"word": pl.Utf8, "category": pl.Utf8, "rank": pl.Int64},
+                        orient="row").unique("word", keep="first", maintain_order=True)
+
+
+def _votes(ev: pl.LazyFrame, groups: dict[str, list[str]]) -> pl.LazyFrame:
+    """(event_id, category, rank, evidence, words) with evidence > 0."""
+    table = _word_table(groups)
+    found = (
+        ev.select("event_id", "post_id",
+                  matches(pl.col("text"), table["word"].to_list()).alias("word"))
+        .explode("word")
+        .filter(pl.col("word").is_not_null())
+        .unique(["event_id", "post_id", "word"])
+        .join(table.lazy(), on="word", how="inner")
+    )
+    per_word = found.group_by("event_id", "category", "rank", "word").len()
+    return per_word.group_by("event_id", "category", "rank").agg(
+        pl.col("len").sum().alias("evidence"),
+        pl.col("word").sort_by(["len", "word"], descending=[True, False]).alias("words"),
+    )
+
+
+def _winner(votes: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        votes.with_columns(pl.col("evidence").sum().over("event_id").alias("total"))
+        .sort(["event_id", "evidence", "rank"], descending=[False, True, False])
+        .group_by("event_id", maintain_order=True)
+        .first()
+    )
+
+
+def per_event(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
+    """One row per event_id (that has posts): nature, confidence, evidence, subject."""
+    ids = ev.select("event_id").unique()
+    nature = _winner(_votes(ev, lex.nature)).select(
+        "event_id",
+        pl.col("category").alias("nature"),
+        ((pl.col("evidence") + 1) / (pl.col("total") + 5)).alias("nature_confidence"),
+        pl.col("words").list.head(EVIDENCE_WORDS).alias("nature_evidence"),
+    )
+    subject = _winner(_votes(ev, lex.subjects)).select(
+        "event_id", pl.col("category").alias("affected_subject")
+    )
+    return (
+        ids.join(nature, on="event_id", how="left")
+        .join(subject, on="event_id", how="left")
+        .with_columns(
+            pl.col("nature").fill_null(DEFAULT_NATURE),
+            pl.col("nature_confidence").fill_null(0.0),
+            pl.col("nature_evidence").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+            pl.col("affected_subject").fill_null("unknown"),
+        )
+    )
