@@ -11,14 +11,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 MIN_CHARS = 8
 
 
 def collapse(posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    first = pl.col("post_id").is_first_distinct()
-    return posts.filter(first), posts.filter(~first)
+    # Cheap 64-bit hashes find the candidates; exact string comparison decides among them.
+    suspect = posts.select(pl.col("post_id").hash().is_duplicated()).to_series()
+    if not suspect.any():
+        return posts, posts.clear()
+    rows = suspect.arg_true()
+    first = posts[rows].select(pl.col("post_id").is_first_distinct()).to_series()
+    drop = rows.filter(~first)
+    keep = pl.Series(np.ones(posts.height, dtype=bool)).scatter(drop, False)
+    return posts.filter(keep), posts[drop]
 
 
 def normalised_text(text: pl.Expr) -> pl.Expr:
@@ -34,26 +42,25 @@ def normalised_text(text: pl.Expr) -> pl.Expr:
 def mark_near_duplicates(posts: pl.DataFrame, min_chars: int = MIN_CHARS) -> pl.DataFrame:
     if posts.height == 0:
         return posts
-    key = normalised_text(pl.col("text").fill_null(""))
-    keyed = posts.lazy().with_columns(
-        pl.when(key.str.len_chars() >= min_chars).then(key).alias("_key"),
-        pl.int_range(pl.len()).alias("_order"),
+    keyed = (
+        posts.lazy()
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "post_id", "created_at", "text")
+        .filter(pl.col("text").str.len_bytes() >= min_chars)  # cheap pre-filter
+        .with_columns(normalised_text(pl.col("text")).alias("_key"))
+        .filter(pl.col("_key").str.len_chars() >= min_chars)
     )
-    first = (
-        keyed.filter(pl.col("_key").is_not_null())
-        .sort(["created_at", "post_id"], nulls_last=True)
-        .group_by("_key")
-        .agg(pl.col("post_id").first().alias("_first"))
+    firsts = (
+        keyed.group_by("_key")
+        .agg(pl.col("post_id").sort_by(["created_at", "post_id"]).first().alias("_first"), pl.len())
+        .filter(pl.col("len") > 1)
     )
-    return (
-        keyed.join(first, on="_key", how="left")
-        .with_columns(
-            pl.when(pl.col("_first").is_not_null() & (pl.col("_first") != pl.col("post_id")))
-            .then(pl.col("_first"))
-            .otherwise(pl.col("near_duplicate_of"))
-            .alias("near_duplicate_of")
-        )
-        .sort("_order")
-        .drop("_key", "_order", "_first")
+    marked = (
+        keyed.join(firsts, on="_key", how="inner")
+        .filter(pl.col("_first") != pl.col("post_id"))
+        .select("_i", "_first")
         .collect()
     )
+    if marked.height == 0:
+        return posts
+    column = posts["near_duplicate_of"].scatter(marked["_i"], marked["_first"])
+    return posts.with_columns(column.alias("near_duplicate_of"))

@@ -1,0 +1,170 @@
+"""Benchmark: ingest all of ../shared/data/weibo-ced-dev (865 events, ~320,000 records).
+
+Runs, each in a fresh subprocess (so peak memory is per run), alternating, ``--repeat`` times:
+
+- **workbench**: ``workbench.ingest.read(folder)`` -- the full pipeline: CED reader (Polars
+  JSON reader per file, vectorised time parsing), validation + quarantine, duplicate-id
+  collapse, root resolution and near-duplicate marking, into POST_SCHEMA;
+- **baseline**: a straightforward ``json`` + pandas loader doing the same normalisation
+  (originals + reposts, Unix / Twitter-style / Beijing / year-less times to UTC, platform-
+  prefixed post/parent/root ids, author fields, event label, duplicate-id collapse), without
+  near-duplicate marking (so the workbench does strictly more work);
+- **floor**: merely reading and parsing every file with orjson.
+
+Prints the median wall time, records/s and peak RSS of each, and the speed-up ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "weibo-ced-dev"
+
+WORKBENCH = """
+from workbench import ingest
+result = ingest.read(DATA)
+n = result.report["total"]["read"]
+"""
+
+FLOOR = """
+import orjson
+n = 0
+for f in sorted(DATA.rglob("*.json")):
+    v = orjson.loads(f.read_bytes())
+    n += len(v) if isinstance(v, list) else 1
+"""
+
+BASELINE = """
+import json, re
+from datetime import datetime, timezone, timedelta
+import pandas as pd
+
+base = DATA / "CED_Dataset"
+VT = {-1: "individual", 0: "individual", 200: "individual", 220: "individual", 1: "government",
+      2: "enterprise", 3: "media", 4: "organisation", 5: "organisation", 6: "organisation",
+      7: "organisation"}
+originals, frames = [], []
+n = 0
+for path in sorted((base / "original-microblog").glob("*.json")):
+    index, mid, uid = path.stem.split("_", 2)
+    with open(path, encoding="utf-8") as fh:
+        o = json.load(fh)
+    n += 1
+    t = o["time"]
+    if isinstance(t, str):
+        t = datetime.strptime(t, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+    else:
+        t = datetime.fromtimestamp(t, timezone.utc)
+    user = o["user"] if isinstance(o["user"], dict) else {}
+    label = None
+    for folder, name in (("rumor-repost", "rumor"), ("non-rumor-repost", "non-rumor")):
+        rp = base / folder / path.name
+        if rp.exists():
+            label = f"{name}/{index}_{mid}"
+            with open(rp, encoding="utf-8") as fh:
+                reposts = json.load(fh)
+            n += len(reposts)
+            df = pd.DataFrame(reposts, columns=["mid", "uid", "parent", "text", "date"])
+            df["event_label"] = label
+            df["orig_mid"] = mid
+            df["orig_time"] = t
+            df["source_file"] = str(rp)
+            df["source_row"] = range(len(df))
+            frames.append(df)
+    originals.append({
+        "post_id": "weibo:" + mid, "kind": "original", "created_at": t, "text": o.get("text") or "",
+        "author_id": uid, "author_followers": user.get("followers"),
+        "author_verified": user.get("verified"),
+        "author_type": VT.get(user.get("verified_type"), "unknown"),
+        "reposts": o.get("reposts"), "comments": o.get("comments"), "likes": o.get("likes"),
+        "parent_id": None, "root_id": "weibo:" + mid, "event_label": label,
+        "source_file": str(path), "source_row": 0})
+orig = pd.DataFrame(originals)
+rep = pd.concat(frames, ignore_index=True)
+created = pd.to_datetime(rep["date"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+yearless = created.isna() & rep["date"].str.contains("月", na=False)
+
+def fix_year(row):
+    m = re.match(r"(\\d+)月(\\d+)日 (\\d+):(\\d+)", row["date"])
+    local = row["orig_time"].astimezone(timezone(timedelta(hours=8)))
+    for year in (local.year, local.year + 1):
+        try:
+            t = datetime(year, int(m[1]), int(m[2]), int(m[3]), int(m[4]))
+        except ValueError:
+            continue
+        if pd.Timestamp(t).tz_localize("Asia/Shanghai") >= row["orig_time"] - timedelta(days=1):
+            return t
+    return pd.NaT
+
+created[yearless] = rep[yearless].apply(fix_year, axis=1)
+rep["created_at"] = pd.to_datetime(created).dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
+rep = rep[rep["created_at"].notna() & rep["mid"].notna()]
+rep["post_id"] = "weibo:" + rep["mid"]
+rep["parent_id"] = "weibo:" + rep["parent"].where(rep["parent"] != "", rep["orig_mid"])
+rep["root_id"] = "weibo:" + rep["orig_mid"]
+rep["author_id"] = rep["uid"].where(rep["uid"] != "")
+rep["kind"] = "repost"
+rep["author_type"] = "unknown"
+posts = pd.concat([orig, rep.drop(columns=["mid", "uid", "parent", "date", "orig_mid", "orig_time"])],
+                  ignore_index=True)
+posts["platform"] = "weibo"
+posts = posts.drop_duplicates("post_id", keep="first")
+"""
+
+RUNNER = """
+import resource, sys, time
+from pathlib import Path
+DATA = Path({data!r})
+t0 = time.perf_counter()
+{body}
+elapsed = time.perf_counter() - t0
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(elapsed, n, peak_kib)
+"""
+
+
+def run(name: str, body: str) -> tuple[float, int, float]:
+    code = RUNNER.format(data=str(DATA), body=body)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+    elapsed, n, peak = out.stdout.strip().splitlines()[-1].split()
+    return float(elapsed), int(n), int(peak) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median reported)")
+    args = parser.parse_args()
+    if not (DATA / "CED_Dataset").is_dir():
+        print(f"skipped: {DATA} not found")
+        return 0
+    runs: dict[str, list[tuple[float, int, float]]] = {"workbench": [], "baseline": [], "floor": []}
+    bodies = {"workbench": WORKBENCH, "baseline": BASELINE, "floor": FLOOR}
+    for _ in range(args.repeat):
+        for name, body in bodies.items():
+            runs[name].append(run(name, body))
+    summary = {}
+    print(f"ingest benchmark: {DATA.resolve()} ({args.repeat} runs each, median)")
+    print(f"{'':10} {'seconds':>8} {'records':>9} {'records/s':>10} {'peak RSS MiB':>13}")
+    for name, rs in runs.items():
+        secs = statistics.median(r[0] for r in rs)
+        n = rs[0][1]
+        peak = max(r[2] for r in rs)
+        summary[name] = {"seconds": secs, "records": n, "records_per_s": n / secs, "peak_rss_mib": peak}
+        print(f"{name:10} {secs:8.2f} {n:9,} {n / secs:10,.0f} {peak:13.0f}")
+    ratio = summary["baseline"]["seconds"] / summary["workbench"]["seconds"]
+    floor = summary["workbench"]["seconds"] / summary["floor"]["seconds"]
+    print(f"speed-up vs json+pandas baseline: {ratio:.1f}x (target >= 5x)")
+    print(f"workbench / orjson raw-parse floor: {floor:.1f}x the floor's time")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
