@@ -70,18 +70,28 @@ class WorkbenchPipeline:
         'cascade', no embedding); the rest go to ``events.detect`` with the ledger, which
         assigns them to existing events or opens new ones. Held posts of an event that the
         ledger merged into another in this run come back as moved rows."""
-        from workbench.events import detect
-
+        detect = _events_detect()
         held = assignments.select(pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
         joined = new_posts.join(held, on="root_id", how="left", maintain_order="left")
-        followers = joined.filter(pl.col("_root_event").is_not_null() & (pl.col("root_id") != pl.col("post_id")))
-        rest = joined.filter(pl.col("_root_event").is_null() | (pl.col("root_id") == pl.col("post_id")))
+        is_root = pl.col("root_id").is_null() | (pl.col("root_id") == pl.col("post_id"))
+        followers = joined.filter(pl.col("_root_event").is_not_null() & ~is_root)
+        rest = joined.filter(pl.col("_root_event").is_null() | is_root).drop("_root_event")
+        # reposts whose root is in this batch wait for the root's event (no embedding)
+        batch_roots = rest.filter(is_root).get_column("post_id")
+        later = rest.filter(~is_root & pl.col("root_id").is_in(batch_roots.implode()))
+        rest = rest.join(later.select("post_id"), on="post_id", how="anti")
         out = []
         if rest.height:
-            events = detect(rest.drop("_root_event"), embedder=self.embedder, config=self.config,
-                            ledger=ledger)
+            events = detect(rest, embedder=self.embedder, config=self.config, ledger=ledger)
             ledger = events.ledger
-            out.append(conform(events.assignments, ASSIGNMENT_SCHEMA))
+            found = conform(events.assignments, ASSIGNMENT_SCHEMA)
+            out.append(found)
+            if later.height:
+                root_event = found.select(pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
+                followers = pl.concat([
+                    followers,
+                    later.join(root_event, on="root_id", how="left", maintain_order="left"),
+                ], how="vertical_relaxed")
         merged = _merged_this_run(ledger)
         if followers.height:
             follow = followers.select(
@@ -131,3 +141,14 @@ def _merged_this_run(ledger: Any) -> dict[str, str]:
         return {}
     rows = history.filter((pl.col("run") == ledger.runs) & (pl.col("kind") == "merge"))
     return {r["event_id"]: ledger.resolve(r["event_id"]) for r in rows.iter_rows(named=True)}
+
+
+def _events_detect():
+    """``workbench.events.detect`` (the function, even before the package re-exports it)."""
+    import importlib
+
+    events = importlib.import_module("workbench.events")
+    detect = getattr(events, "detect", None)
+    if callable(detect):
+        return detect
+    return importlib.import_module("workbench.events.detect").detect
