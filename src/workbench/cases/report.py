@@ -1,0 +1,123 @@
+"""What the notebooks display: short Markdown summaries and per-event chart panels, so the
+notebooks stay a sequence of calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from workbench import charts
+from workbench.cases.briefing import _fmt_time
+from workbench.cases.pipeline import Case
+
+
+def ingest_summary(case: Case) -> str:
+    c = case.counts
+    rep = case.ingest_report.get("total", {}) if isinstance(case.ingest_report, dict) else {}
+    lines = [
+        f"**Ingested** {c.get('posts_ingested', 0):,} posts"
+        + (f" (read {rep.get('read', '?'):,} = accepted {rep.get('accepted', '?'):,} + "
+           f"quarantined {rep.get('quarantined', '?'):,} + duplicates {rep.get('duplicates', '?'):,})"
+           if rep and all(isinstance(rep.get(k), int) for k in
+                          ("read", "accepted", "quarantined", "duplicates")) else "")
+        + f"; **selected** {c.get('posts_selected', case.posts.height):,}.",
+    ]
+    if case.posts.height:
+        span = case.posts.select(pl.col("created_at").min().alias("a"),
+                                 pl.col("created_at").max().alias("b")).row(0)
+        lines.append(f"Time span {_fmt_time(span[0], charts.DISPLAY_TZ)} – "
+                     f"{_fmt_time(span[1], charts.DISPLAY_TZ)} ({charts.DISPLAY_TZ}).")
+        per = case.posts.group_by("platform").len().sort(["len", "platform"], descending=[True, False])
+        lines.append("Posts per platform: " + ", ".join(f"{p} {n:,}" for p, n in per.rows()) + ".")
+    sel = {k: v for k, v in case.selection.items() if v}
+    if sel:
+        lines.append("Selection: " + ", ".join(f"{k}={v}" for k, v in sel.items()) + ".")
+    if case.quarantine is not None and case.quarantine.height:
+        reasons = case.quarantine.group_by("reason").len().sort("len", descending=True)
+        lines.append("Quarantined by reason: "
+                     + ", ".join(f"{r} {n}" for r, n in reasons.rows()) + ".")
+    return "\n\n".join(lines)
+
+
+def events_summary(case: Case, n: int = 10) -> str:
+    f = case.findings.sort(["n_posts", "event_id"], descending=[True, False])
+    lines = [f"**{f.height} events** from {case.counts.get('posts_assigned', 0):,} posts "
+             f"(model `{case.model_id}`).", "",
+             "| event | title | posts | authors | first seen | bursts | negative |",
+             "|---|---|---|---|---|---|---|"]
+    for r in f.head(n).iter_rows(named=True):
+        neg = "—" if r["negative_share"] is None else f"{r['negative_share']:.0%}"
+        lines.append(f"| {r['event_id']} | {r['title'] or ''} | {r['n_posts']:,} | "
+                     f"{r['unique_authors'] or 0:,} | {_fmt_time(r['first_seen'], charts.DISPLAY_TZ)} | "
+                     f"{r['burst_count'] or 0} | {neg} |")
+    return "\n".join(lines)
+
+
+def top_events(case: Case, n: int = 5) -> list[str]:
+    return case.ranked().head(n)["event_id"].to_list()
+
+
+def grading_summary(case: Case, *, top_n: int = 5, tz: str = charts.DISPLAY_TZ) -> str:
+    ranked = case.ranked()
+    counts = dict(ranked.group_by("level").len().rows())
+    lines = [f"Rules **{case.rules_version}** (hash `{case.rules_hash}`), graded at "
+             f"{_fmt_time(case.graded_at, tz)} ({tz}).", "",
+             "Events per level: " + ", ".join(f"{lv} {counts.get(lv, 0)}"
+                                              for lv in charts.LEVEL_ORDER) + ".", "",
+             "| event | level | nature | posts | first measure due | owner |", "|---|---|---|---|---|---|"]
+    for r in ranked.head(top_n).iter_rows(named=True):
+        ms = sorted((m for m in (r.get("measures") or []) if m and m.get("due_at")),
+                    key=lambda m: m["due_at"])
+        first = ms[0] if ms else {}
+        lines.append(f"| {r['event_id']} {r['title'] or ''} | {r['level']} {r.get('level_name') or ''} | "
+                     f"{r.get('nature') or '—'} | {r['n_posts']:,} | "
+                     f"{_fmt_time(first.get('due_at'), tz) if first else '—'} "
+                     f"{first.get('title') or ''} | {first.get('owner') or '—'} |")
+    return "\n".join(lines)
+
+
+def event_header(case: Case, event_id: str, *, tz: str = charts.DISPLAY_TZ) -> str:
+    r = case.ranked().filter(pl.col("event_id") == event_id).row(0, named=True)
+    return (f"### {event_id} — {r['title'] or ''}\n\nLevel **{r['level']} "
+            f"{r.get('level_name') or ''}**, nature {r.get('nature') or '—'}, "
+            f"{r['n_posts']:,} posts from {_fmt_time(r['first_seen'], tz)}; rules fired: "
+            + (", ".join(f"`{x}`" for x in (r.get("fired_rules") or [])) or "none"))
+
+
+def scored_posts(case: Case) -> pl.DataFrame:
+    """Event posts with per-post sentiment (``sentiment_score``, ``sentiment_negative``)."""
+    from workbench.findings.sentiment import default_model
+
+    return default_model().transform(case.event_posts()).collect()
+
+
+def event_charts(
+    case: Case, event_id: str, *, tz: str = charts.DISPLAY_TZ, salt: str = "",
+    pseudonymise: bool = True, level_changes: pl.DataFrame | None = None,
+) -> alt.VConcatChart:
+    """Timeline (bursts, official response, deadlines), spreaders and cascade shape of one
+    event, as one panel."""
+    f = case.findings.filter(pl.col("event_id") == event_id)
+    g = case.gradings.filter(pl.col("event_id") == event_id)
+    posts = case.posts_of(event_id)
+    timeline = charts.event_timeline(f, grading=g if g.height else None,
+                                     level_changes=level_changes, tz=tz, width=640, height=200)
+    row = alt.hconcat(
+        charts.top_spreaders(posts, n=8, pseudonymise=pseudonymise, salt=salt, width=260,
+                             height=180),
+        charts.cascade_shape(posts, width=260, height=180),
+    )
+    return alt.vconcat(timeline, row)
+
+
+def briefing_charts(case: Case, *, top_n: int = 3, tz: str = charts.DISPLAY_TZ) -> list[Any]:
+    """Charts embedded (as SVG) in the briefing's HTML: level distribution, then the
+    timelines of the most severe events."""
+    out: list[Any] = [charts.level_distribution(case.gradings)]
+    for event_id in top_events(case, top_n):
+        f = case.findings.filter(pl.col("event_id") == event_id)
+        g = case.gradings.filter(pl.col("event_id") == event_id)
+        out.append(charts.event_timeline(f, grading=g if g.height else None, tz=tz))
+    return out
