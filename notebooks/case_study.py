@@ -1,4 +1,3 @@
-# ruff: noqa: E402
 # ---
 # jupyter:
 #   jupytext:
@@ -36,10 +35,10 @@ tz: str = "Asia/Shanghai"
 output_dir: str = "."
 
 # %%
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display  # noqa: E402
 
-from workbench import charts
-from workbench.cases import briefing, pipeline, report
+from workbench import charts  # noqa: E402
+from workbench.cases import briefing, pipeline, report  # noqa: E402
 
 charts.use_offline_renderer("svg")  # static SVG: the HTML report needs no CDN
 if not sources:
