@@ -125,6 +125,9 @@ def simulate(sc: Scenario, seed: int | None = None) -> Simulation:
         n_react = round(0.07 * m)
         for t in process.pulse_times(r_time, n_react, at=official_at + 0.05, scale_hours=2.5, hi=hi):
             roots.append((float(t), "react_official", None, ""))
+    if enterprises:  # the company's / studio's own statement, an hour after the peak
+        at = min(hi - 0.5, sc.peak_hours + 1.0)
+        roots.append((at, "official", pool.enterprises[0], "weibo"))
     rum = sc.rumour
     if rum is not None:
         rum_hi = min(hi, rum.debunk_at_hours + 1.5) if rum.debunk_at_hours is not None else hi
