@@ -37,7 +37,7 @@ def register(subparsers) -> None:
     p.add_argument("--state", type=Path, required=True, help="state folder (checkpoints, alert feed)")
     p.add_argument("--webhook", help="POST every alert as JSON to this http(s) URL")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between scans (default 10)")
-    p.add_argument("--once", action="store_true", help="one pass over the folder, then exit")
+    p.add_argument("--once", action="store_true", help="read what is in the folder now (until a pass finds nothing new), then exit")
     p.add_argument("--settle", type=float, default=0.5,
                    help="ignore files modified less than this many seconds ago (default 0.5)")
     p.add_argument("--replay", type=Path, metavar="DATASET",

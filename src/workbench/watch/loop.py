@@ -400,15 +400,19 @@ class WatchLoop:
     # -- running --------------------------------------------------------------------------
     def run(self, *, interval: float = 10.0, once: bool = False, max_steps: int | None = None,
             on_step: Callable[[StepResult], None] | None = None) -> None:
+        """Step every ``interval`` seconds; ``once``: step until a pass finds nothing new."""
         steps = 0
         while True:
             result = self.step()
             steps += 1
             if on_step:
                 on_step(result)
-            if once or (max_steps is not None and steps >= max_steps):
+            if once and not result.files and not result.new_posts:
                 return
-            self.clock.sleep(interval)
+            if max_steps is not None and steps >= max_steps:
+                return
+            if not once:
+                self.clock.sleep(interval)
 
     def live_levels(self) -> bool:
         """Any event currently at a level I–IV (its deadlines may still escalate)."""
