@@ -73,7 +73,7 @@ class SentenceTransformerEmbedder(Embedder):
     """
 
     def __init__(self, name_or_path: str | os.PathLike, *, model_id: str | None = None,
-                 batch_size: int = 64, threads: int | None = None, max_seq_length: int = 256,
+                 batch_size: int = 64, threads: int | None = None, max_seq_length: int = 128,
                  device: str = "cpu"):
         path = Path(name_or_path).expanduser()
         self.name_or_path = str(path.resolve()) if path.exists() else str(name_or_path)
@@ -101,10 +101,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     @property
     def dim(self) -> int:
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
-        )
-        return int(get_dim())
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None)
+        return int(get_dim() if get_dim else model.get_sentence_embedding_dimension())
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(

@@ -77,7 +77,7 @@ class CachedEmbedder(Embedder):
     """
 
     def __init__(self, inner: Embedder, cache_dir: str | os.PathLike | None = None,
-                 write_every: int = 2048):
+                 write_every: int = 256):
         self.inner = inner
         self.model_id = inner.model_id
         self.batch_size = inner.batch_size
