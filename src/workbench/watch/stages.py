@@ -29,6 +29,7 @@ class WorkbenchPipeline:
         self._embedder = embedder
         self.config = config
         self._ruleset = None
+        self.sentiment = MemoSentiment()
 
     # -- ingest ---------------------------------------------------------------------------
     def read(self, paths: list[Path]) -> Batch:
@@ -114,7 +115,12 @@ class WorkbenchPipeline:
     def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
         from workbench.findings import compute
 
-        return compute(posts, assignments)
+        with self.sentiment.installed():
+            return compute(posts, assignments)
+
+    def prepare(self, posts: pl.DataFrame) -> None:
+        """Before a replay: score every text's sentiment in one pass (see ``MemoSentiment``)."""
+        self.sentiment.prime(posts.get_column("text"))
 
     # -- grading --------------------------------------------------------------------------
     @property
@@ -152,3 +158,65 @@ def _events_detect():
     if callable(detect):
         return detect
     return importlib.import_module("workbench.events.detect").detect
+
+
+class MemoSentiment:
+    """The findings' sentiment model, scoring each distinct text once per process.
+
+    ``workbench.findings.compute`` scores every post of the events it is given, and one
+    call of the lexicon model costs ~2 s whatever the number of posts (it builds its
+    matcher over ~120,000 lexicon words on every call). The watch re-computes the findings
+    of the touched events at every batch, so it would pay that on every batch and score
+    the same posts again and again. This wrapper keeps a table text -> sentiment columns and
+    asks the real model only for texts it has not seen (the same scores, since a post's
+    sentiment depends on its text alone). ``installed()`` puts it in place of
+    ``workbench.findings.sentiment.default_model`` for the duration of one ``compute``.
+    """
+
+    COLUMNS = ("sentiment_raw", "sentiment_score", "sentiment_negative")
+
+    def __init__(self):
+        self.table: pl.DataFrame | None = None
+        self._inner = None
+
+    @property
+    def inner(self):
+        if self._inner is None:
+            from workbench.findings.sentiment import default_model
+
+            self._inner = default_model(None)
+        return self._inner
+
+    def prime(self, texts: pl.Series) -> None:
+        fresh = pl.DataFrame({"text": texts.fill_null("").unique()})
+        if self.table is not None:
+            fresh = fresh.join(self.table.select("text"), on="text", how="anti")
+        if not fresh.height:
+            return
+        scored = self.inner.transform(fresh, "text").collect().select("text", *self.COLUMNS)
+        self.table = scored if self.table is None else pl.concat([self.table, scored], how="vertical")
+
+    def transform(self, frame, text: str = "text") -> pl.LazyFrame:
+        df = frame.lazy().collect()
+        self.prime(df.get_column(text))
+        keyed = df.with_columns(pl.col(text).fill_null("").alias("__memo_text"))
+        table = self.table.rename({"text": "__memo_text"})
+        return keyed.join(table, on="__memo_text", how="left", maintain_order="left").drop("__memo_text").lazy()
+
+    def installed(self):
+        import contextlib
+
+        import workbench.findings.sentiment as sentiment
+
+        @contextlib.contextmanager
+        def swap():
+            original = sentiment.default_model
+            if self._inner is None:
+                self._inner = original(None)
+            sentiment.default_model = lambda lexicon_dir=None: self
+            try:
+                yield
+            finally:
+                sentiment.default_model = original
+
+        return swap()
