@@ -169,8 +169,13 @@ def check_against_notebook(
         raise ParameterError("\n".join(problems))
 
 
-def load_params(path: str | Path, *, check_notebook: bool = True) -> CaseParams:
-    """Read and validate a parameters file; return the resolved :class:`CaseParams`."""
+def load_params(
+    path: str | Path, *, check_notebook: bool = True, check_sources: bool = True
+) -> CaseParams:
+    """Read and validate a parameters file; return the resolved :class:`CaseParams`.
+
+    ``check_sources=False`` skips the check that every source exists (e.g. the demo's
+    simulated data before it is generated)."""
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{path}: no such parameters file")
@@ -193,7 +198,12 @@ def load_params(path: str | Path, *, check_notebook: bool = True) -> CaseParams:
         raise ParameterError("\n".join(errors))
 
     base = path.resolve().parent
-    notebook = (base / data.get("notebook", DEFAULT_NOTEBOOK)).resolve()
+    if "notebook" in data:
+        notebook = (base / data["notebook"]).resolve()
+    else:  # beside parameters/, else the project's own notebook
+        notebook = (base / DEFAULT_NOTEBOOK).resolve()
+        if not notebook.is_file():
+            notebook = PACKAGE_ROOT / "notebooks" / "case_study.py"
     if not notebook.is_file():
         raise ParameterError(f"{_where(path, lines, 'notebook')}: key 'notebook': {notebook} not found")
     reports = (base / data.get("reports", DEFAULT_REPORTS)).resolve()
@@ -202,7 +212,7 @@ def load_params(path: str | Path, *, check_notebook: bool = True) -> CaseParams:
     nb_params["sources"] = [str((base / s).resolve()) for s in data["sources"]]
     missing = [s for s, r in zip(data["sources"], nb_params["sources"], strict=True)
                if not Path(r).exists()]
-    if missing:
+    if missing and check_sources:
         raise ParameterError(
             f"{_where(path, lines, 'sources')}: key 'sources': not found: "
             + ", ".join(f"{s} (-> {(base / s).resolve()})" for s in missing)
