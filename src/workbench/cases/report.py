@@ -121,3 +121,14 @@ def briefing_charts(case: Case, *, top_n: int = 3, tz: str = charts.DISPLAY_TZ) 
         g = case.gradings.filter(pl.col("event_id") == event_id)
         out.append(charts.event_timeline(f, grading=g if g.height else None, tz=tz))
     return out
+
+
+def event_detail(case: Case, event_id: str, *, tz: str = charts.DISPLAY_TZ,
+                 pseudonymise: bool = True) -> str:
+    """The briefing's section for one event: level, what happened, key numbers with
+    evidence, why (trace), measures with owners and deadlines."""
+    from workbench.cases.briefing import _event_section
+
+    row = case.ranked().filter(pl.col("event_id") == event_id).row(0, named=True)
+    return "\n".join(_event_section(1, row, case.posts_of(event_id), tz=tz,
+                                    pseudonymise=pseudonymise, graded_at=case.graded_at))
