@@ -1,0 +1,119 @@
+"""The durable-rules adapter (see ../shared/notes/durable-rules.md for the measured pitfalls).
+
+- One process-wide :class:`_Host` (a ``durable.engine.Host`` subclass) with its background
+  dispatcher threads off, used under one lock: the C core has no locks.
+- Rulesets are named by content hash, so re-running a notebook cell reuses the registered
+  ruleset instead of failing with "already registered".
+- One short session per graded event, always deleted (at most 1,024 live sessions; ~280 KB
+  each); one fact per session, asserted alone.
+- Actions take exactly one argument; the state's ``exception`` is checked after each fact;
+  ``$or`` firings are de-duplicated; a fact nothing matched is a normal "fired nothing".
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from workbench.grading.compile import ACTION_PREFIX, WARMUP_RULE, compile_ruleset
+from workbench.grading.loader import RuleSet
+
+LOCK = threading.RLock()
+_HOST: Any = None
+_SIDS = itertools.count(1)
+
+
+class EngineError(RuntimeError):
+    """durable-rules reported an error while evaluating a fact."""
+
+
+def host() -> Any:
+    """The process-wide durable-rules host (created on first use)."""
+    global _HOST
+    with LOCK:
+        if _HOST is None:
+            from durable.engine import Host
+
+            class _Host(Host):
+                """No background dispatcher (it leaks threads and races the C core)."""
+
+                def __init__(self) -> None:
+                    self.fired: list[tuple[str, Any]] = []
+                    super().__init__()
+
+                def _run(self) -> None:  # durable starts two timer threads here
+                    pass
+
+                def get_action(self, action_name: str):
+                    name = action_name.split(":", 1)[1] if ":" in action_name else action_name
+                    sink = self.fired
+                    if action_name.startswith(ACTION_PREFIX):
+                        def action(c):  # exactly one parameter: synchronous
+                            sink.append((name, None))
+                    else:
+                        def action(c):
+                            sink.append((name, {k: dict(v) for k, v in c._m.items()}))
+                    return action
+
+            _HOST = _Host()
+        return _HOST
+
+
+def register(name: str, body: dict, warmup_fact: dict | None = None) -> None:
+    """Register a ruleset body under ``name`` unless it is already registered."""
+    from durable.engine import MessageNotHandledException
+
+    h = host()
+    with LOCK:
+        if name in h._ruleset_directory:
+            return
+        h.set_rulesets({name: body})
+        if warmup_fact is not None:
+            sid = f"warmup-{next(_SIDS)}"
+            try:
+                h.assert_fact(name, {**warmup_fact, "sid": sid})
+            except MessageNotHandledException:
+                pass
+            finally:
+                h.delete_state(name, sid)
+                h.fired.clear()
+
+
+class GradingEngine:
+    """Evaluates findings facts against a rule set in durable-rules.
+
+    ``evaluate(fact) -> [rule ids fired]`` (each once, in firing order).
+    """
+
+    name = "durable-rules"
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        self.ruleset_name = f"wb_grading_{ruleset.hash}"
+        register(self.ruleset_name, compile_ruleset(ruleset), {WARMUP_RULE: 1})
+
+    def evaluate(self, fact: dict[str, Any]) -> list[str]:
+        from durable.engine import MessageNotHandledException
+
+        h = host()
+        with LOCK:
+            sid = str(next(_SIDS))
+            h.fired.clear()
+            state = None
+            try:
+                state = h.assert_fact(self.ruleset_name, {**fact, "sid": sid})
+            except MessageNotHandledException:
+                state = None
+            except Exception as exc:
+                raise EngineError(f"durable-rules rejected fact {fact!r}: {exc}") from exc
+            finally:
+                h.delete_state(self.ruleset_name, sid)
+            if isinstance(state, dict) and state.get("exception"):
+                raise EngineError(f"action failed on fact {fact!r}: {state['exception']}")
+            fired = list(dict.fromkeys(name for name, _ in h.fired))
+            h.fired.clear()
+        return fired
+
+    def close(self) -> None:
+        pass
