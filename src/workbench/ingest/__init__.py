@@ -118,12 +118,17 @@ def read(
     *,
     pseudonymise_salt: str | None = None,
     progress: bool = False,
+    near_duplicates: bool = True,
 ) -> IngestResult:
-    """Read every path (folders or files) into one :class:`IngestResult`."""
+    """Read every path (folders or files) into one :class:`IngestResult`.
+
+    ``near_duplicates=False`` skips marking near-identical texts (``near_duplicate_of`` stays
+    null), e.g. for a small incremental batch that is marked later together with the rest.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     batch = read_batch(paths, progress=progress)
-    return finish(batch, pseudonymise_salt=pseudonymise_salt)
+    return finish(batch, pseudonymise_salt=pseudonymise_salt, near_duplicates=near_duplicates)
 
 
 def read_mapping(
@@ -137,12 +142,17 @@ def read_mapping(
     return finish(batch, pseudonymise_salt=pseudonymise_salt)
 
 
-def finish(batch: Batch, *, pseudonymise_salt: str | None = None) -> IngestResult:
+def finish(
+    batch: Batch, *, pseudonymise_salt: str | None = None, near_duplicates: bool = True
+) -> IngestResult:
+    """De-duplicate, resolve roots, mark near-duplicates, pseudonymise, and report."""
     from workbench.ingest.trees import resolve_roots
 
     posts = conform(batch.posts, POST_SCHEMA)
     posts, duplicates = collapse(posts)
-    posts = mark_near_duplicates(resolve_roots(posts))
+    posts = resolve_roots(posts)
+    if near_duplicates:
+        posts = mark_near_duplicates(posts)
     quarantine = conform(batch.quarantine, QUARANTINE_SCHEMA)
     report = build_report(batch, posts, duplicates, pseudonymised=pseudonymise_salt is not None)
     if pseudonymise_salt is not None:

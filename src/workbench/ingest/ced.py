@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,14 +126,22 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
 
 
 def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
+    wrap = progress or (lambda it, **_: it)
+    # Repost files are read and parsed by two threads (Polars releases the GIL) while this
+    # thread handles the originals and the bookkeeping, in event order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parsed = pool.map(_parse_fast, [ev.reposts for ev in events])
+        return _assemble(wrap(events, desc="weibo CED events", unit="event"), parsed)
+
+
+def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) -> Batch:
     batch = Batch()
     rejects = Rejects()
     originals = _Originals()
     repost_frames: list[pl.DataFrame] = []
     lengths: list[int] = []
     event_rows = {"_event": [], "_orig_mid": [], "_orig_time": [], "_label": [], "_file": []}
-    wrap = progress or (lambda it, **_: it)
-    for i, ev in enumerate(wrap(events, desc="weibo CED events", unit="event")):
+    for i, (ev, fast) in enumerate(zip(events, parsed, strict=True)):
         m = NAME_RE.match(ev.stem)
         if m is None:
             for path in (ev.original, ev.reposts):
@@ -153,7 +162,7 @@ def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
             continue
         name = str(ev.reposts)
         batch.readers[name] = READER
-        frame = _read_reposts(ev.reposts, batch, rejects)
+        frame = _read_reposts(ev.reposts, fast, batch, rejects)
         if frame is None:
             continue
         repost_frames.append(frame)
@@ -177,7 +186,9 @@ def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
             pl.Series("_row", np.arange(raw.height) - starts, dtype=pl.Int64),
             *[info[c].gather(which) for c in info.columns if c != "_event"],
         )
-        posts, bad = _normalise_reposts(raw)
+        posts, bad, early = _normalise_reposts(raw)
+        if early:
+            batch.notes.append(f"weibo CED: {early} repost(s) timed over an hour before their original (kept)")
         batch.posts = pl.concat([batch.posts, posts], how="vertical")
         batch.quarantine = bad
     batch.quarantine = pl.concat([rejects.frame(), batch.quarantine], how="vertical")
@@ -321,19 +332,25 @@ class _Originals:
         )
 
 
-def _read_reposts(path: Path, batch: Batch, rejects: Rejects) -> pl.DataFrame | None:
-    """Raw repost columns (+ _row, _raw for slow-path rows) or None if the file was rejected."""
-    name = str(path)
+def _parse_fast(path: Path | None) -> pl.DataFrame | None:
+    """The fast path: Polars' JSON reader with the repost schema; None when it cannot be used."""
+    if path is None:
+        return None
     raw = path.read_bytes()
-    head = raw.lstrip()[:1]
-    if head == b"[":
-        try:
-            frame = pl.read_json(raw, schema=REPOST_SCHEMA)
-        except Exception:  # noqa: BLE001 - any failure: fall back to the careful path
-            frame = None
-        if frame is not None:
-            batch.reads[name] = frame.height
-            return frame
+    if raw.lstrip()[:1] != b"[":
+        return None
+    try:
+        return pl.read_json(raw, schema=REPOST_SCHEMA)
+    except Exception:  # noqa: BLE001 - any failure: the careful path decides
+        return None
+
+
+def _read_reposts(path: Path, fast: pl.DataFrame | None, batch: Batch, rejects: Rejects) -> pl.DataFrame | None:
+    """Raw repost columns (+ _bad for slow-path rows) or None if the file was rejected."""
+    name = str(path)
+    if fast is not None:
+        batch.reads[name] = fast.height
+        return fast
     value, err = _load_json(path)
     if err:
         _whole_file(batch, rejects, path, err[0], err[1], err[2])
@@ -403,8 +420,9 @@ def _created(raw: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Vectorised: timestamps, ids, validation. Returns (posts, quarantined rows)."""
+def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Vectorised: timestamps, ids, validation. Returns (posts, quarantined rows, number of
+    reposts timed over an hour before their original)."""
     frame = _created(raw).lazy()
     mid_ok = pl.col("mid").is_not_null() & pl.col("mid").str.contains(r"^[0-9A-Za-z]+$")
     reason = (
@@ -461,5 +479,8 @@ def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         )
         .pipe(conform, POST_SCHEMA)
     )
-    posts, bad = pl.collect_all([posts, bad])
-    return posts, bad
+    early = frame.filter(
+        pl.col("_reason").is_null() & (pl.col("created_at") < pl.col("_orig_time") - pl.duration(hours=1))
+    ).select(pl.len())
+    posts, bad, early = pl.collect_all([posts, bad, early])
+    return posts, bad, early.item()

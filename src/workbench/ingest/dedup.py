@@ -3,8 +3,9 @@
 - ``collapse(posts)`` keeps the first row of each ``post_id`` (file order, then row order) and
   returns the dropped rows too, so the report can count them per file.
 - ``mark_near_duplicates(posts)`` sets ``near_duplicate_of`` to the earliest post (by
-  ``created_at``, then ``post_id``) whose *normalised* text is the same: lower-cased, URLs,
-  @mentions, ``RT`` prefixes, whitespace, punctuation and symbols removed. Texts shorter than
+  ``created_at``, then ``post_id``) whose *normalised* text is the same: URLs, @mentions,
+  ``RT @x`` prefixes, whitespace and (ASCII and CJK) punctuation removed, lower-cased; texts are
+  grouped by a 64-bit hash of that key (a false match needs a hash collision, ~1e-9 here). Texts shorter than
   ``min_chars`` after normalisation (bare reposts, "转发微博") are never marked. Nothing is
   deleted.
 """
@@ -29,14 +30,14 @@ def collapse(posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return posts.filter(keep), posts[drop]
 
 
+# ASCII punctuation and symbols plus the common CJK ones (an explicit class is much faster
+# than Unicode property classes on 300,000 texts).
+PUNCT = r"[\s!-/:-@\[-`{-~，。！？、；：“”‘’（）《》【】…—～·「」『』〔〕〈〉﹏￥]+"
+NOISE = r"https?://\S+|www\.\S+|\b[Rr][Tt]\s+@\S+|@[^\s:：,，]+"
+
+
 def normalised_text(text: pl.Expr) -> pl.Expr:
-    return (
-        text.str.to_lowercase()
-        .str.replace_all(r"https?://\S+|www\.\S+", "")
-        .str.replace_all(r"\brt\s+@\S+", "")
-        .str.replace_all(r"@[^\s:：,，]+", "")
-        .str.replace_all(r"[\p{P}\p{S}\s]+", "")
-    )
+    return text.str.replace_all(NOISE, "").str.replace_all(PUNCT, "").str.to_lowercase()
 
 
 def mark_near_duplicates(posts: pl.DataFrame, min_chars: int = MIN_CHARS) -> pl.DataFrame:
@@ -48,6 +49,7 @@ def mark_near_duplicates(posts: pl.DataFrame, min_chars: int = MIN_CHARS) -> pl.
         .filter(pl.col("text").str.len_bytes() >= min_chars)  # cheap pre-filter
         .with_columns(normalised_text(pl.col("text")).alias("_key"))
         .filter(pl.col("_key").str.len_chars() >= min_chars)
+        .with_columns(pl.col("_key").hash())
     )
     firsts = (
         keyed.group_by("_key")
