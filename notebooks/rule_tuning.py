@@ -35,6 +35,7 @@ from workbench.cases import tuning  # noqa: E402
 from workbench.cases.pipeline import DEFAULT_RULES  # noqa: E402
 
 charts.use_offline_renderer("svg")
+Path(output_dir).mkdir(parents=True, exist_ok=True)
 old = rules_old or str(DEFAULT_RULES)
 new = rules_new or str(tuning.with_thresholds(old, changes, Path(output_dir) / "rules-tuned"))
 findings = tuning.archived_findings(cases)
@@ -54,7 +55,7 @@ display(Markdown(tuning.summary(diff)))
 # %%
 before = diff.select("event_id", level=pl.col("level_old"), rules=pl.lit("old"))
 after = diff.select("event_id", level=pl.col("level_new"), rules=pl.lit("new"))
-charts.level_distribution(pl.concat([before, after]), by="rules")
+charts.level_distribution(pl.concat([before, after]), by="rules", grouped=True)
 
 # %%
 diff.write_parquet(Path(output_dir) / "diff.parquet")

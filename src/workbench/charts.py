@@ -574,10 +574,12 @@ def cascade_shape(
 # levels
 # --------------------------------------------------------------------------------------
 def level_distribution(
-    gradings: pl.DataFrame, *, by: str | None = "nature", width: int = 420, height: int = 220
+    gradings: pl.DataFrame, *, by: str | None = "nature", grouped: bool = False,
+    width: int = 420, height: int = 220,
 ) -> alt.Chart:
-    """Number of events per level (I..IV, watch), stacked by ``by`` (e.g. nature) or
-    coloured by level when ``by`` is None. Every level appears, even with no events."""
+    """Number of events per level (I..IV, watch), stacked by ``by`` (e.g. nature; side by
+    side with ``grouped``, e.g. old vs new rules) or coloured by level when ``by`` is None.
+    Every level appears, even with no events."""
     keys = ["level"] + ([by] if by else [])
     data = (
         gradings.lazy().group_by(keys).agg(events=pl.len())
@@ -594,15 +596,20 @@ def level_distribution(
         color = alt.Color("level:N", scale=level_scale(), legend=None)
     order = [f"{k} {LEVEL_NAMES[k]}" for k in LEVEL_ORDER]
     top = int(data.group_by("level").agg(pl.col("events").sum())["events"].max() or 0)
-    y_axis = alt.Axis(values=list(range(top + 1))) if top <= 6 else alt.Axis(tickMinStep=1)
+    y_axis = (alt.Axis(values=list(range(top + 1)), format="d") if top <= 6
+              else alt.Axis(tickMinStep=1))
     # every level on the axis, even with no events (the domain, not dummy rows)
-    chart = alt.Chart(data).mark_bar().encode(
+    enc: dict[str, Any] = dict(
         x=alt.X("label:N", sort=order, title="level", scale=alt.Scale(domain=order),
                 axis=alt.Axis(labelAngle=0)),
         y=alt.Y("sum(events):Q", title="events", axis=y_axis),
         color=color,
         tooltip=["label:N", "sum(events):Q"] + ([f"{by}:N"] if by else []),
-    ).properties(title="Level distribution across events")
+    )
+    if by and grouped:
+        enc["xOffset"] = alt.XOffset(f"{by}:N")
+    chart = alt.Chart(data).mark_bar().encode(**enc).properties(
+        title="Level distribution across events")
     return _styled(chart, width=width, height=height)
 
 
