@@ -12,7 +12,7 @@ Heavy imports (durable-rules) happen on first use.
 
 from __future__ import annotations
 
-from workbench.grading.loader import RuleSet, RulesError, load_ruleset
+from workbench.grading.loader import RulesError, RuleSet, load_ruleset
 
 __all__ = ["RuleSet", "RulesError", "load_ruleset", "grade", "level_counts", "Escalator",
            "Alert", "check", "diff_gradings"]

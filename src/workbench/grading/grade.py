@@ -20,7 +20,6 @@ from workbench.grading.loader import RANKS, RuleSet, load_ruleset
 from workbench.schema import FINDINGS_SCHEMA, GRADING_SCHEMA, NATURES, WATCH, conform
 
 
-
 def _ruleset(ruleset: RuleSet | str | Path | None) -> RuleSet:
     if isinstance(ruleset, RuleSet):
         return ruleset

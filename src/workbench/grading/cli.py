@@ -1,0 +1,117 @@
+"""``workbench rules ...``: check, diff and grade with the rule files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rules", help="check, diff and apply the grading rules in rules/",
+        description="Tools for the experts who tune the grading rules in rules/.")
+    sub = p.add_subparsers(dest="rules_command", metavar="ACTION")
+
+    c = sub.add_parser(
+        "check", help="validate rule files and run every fixture (engine and reference)",
+        description="Schema-validate every rule file, reject duplicate ids and rules without "
+                    "fixtures, run each fixture through the reference evaluator and durable-rules "
+                    "and check that both agree. Exit 1 on any problem (file:line: [rule id] ...).")
+    c.add_argument("dir", nargs="?", default=None, help="rules directory (default: rules/)")
+    c.add_argument("--no-engine", action="store_true", help="reference evaluator only")
+    c.set_defaults(func=_check)
+
+    d = sub.add_parser(
+        "diff", help="grade archived findings with two rule-set versions and compare",
+        description="Grade the same findings parquet files with OLD and NEW rules; list every "
+                    "event whose level changes and which rules made the difference. A lowered "
+                    "level is flagged BREAKING and makes the exit status 1.")
+    d.add_argument("old", type=Path, help="old rules directory")
+    d.add_argument("new", type=Path, help="new rules directory")
+    d.add_argument("--cases", type=Path, required=True,
+                   help="directory (searched recursively) or file of findings parquet")
+    d.add_argument("--out", type=Path, help="also write the diff (.parquet, .csv or .json)")
+    d.add_argument("--reference", action="store_true", help="use the reference evaluator")
+    d.set_defaults(func=_diff)
+
+    g = sub.add_parser(
+        "grade", help="grade a findings parquet file",
+        description="Grade every event of a findings parquet file (FINDINGS_SCHEMA) and write "
+                    "the gradings (GRADING_SCHEMA) to --out (.parquet, .csv or .json).")
+    g.add_argument("findings", type=Path, help="findings parquet file")
+    g.add_argument("--out", type=Path, required=True, help="output file")
+    g.add_argument("--rules", type=Path, default=None, help="rules directory (default: rules/)")
+    g.add_argument("--reference", action="store_true", help="use the reference evaluator")
+    g.set_defaults(func=_grade)
+    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+
+
+def _write(frame, out: Path) -> None:
+    import polars as pl
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        frame.write_parquet(out)
+    elif out.suffix == ".csv":
+        flat = frame.with_columns(
+            [pl.col(c).cast(pl.List(pl.Utf8)).list.join(";") for c, t in frame.schema.items()
+             if t == pl.List(pl.Utf8)]
+        ).select([c for c, t in frame.schema.items() if not isinstance(t, pl.List) or
+                  t == pl.List(pl.Utf8)])
+        flat.write_csv(out)
+    elif out.suffix == ".json":
+        frame.write_json(out)
+    else:
+        raise SystemExit(f"--out: unknown format {out.suffix!r} (use .parquet, .csv or .json)")
+
+
+def _check(args: argparse.Namespace) -> int:
+    from workbench.grading.check import check
+
+    report = check(args.dir, engine=not args.no_engine)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from workbench.grading.diff import diff_rulesets
+    from workbench.grading.loader import RulesError
+
+    try:
+        diff, s = diff_rulesets(args.old, args.new, args.cases,
+                                evaluator="reference" if args.reference else "engine")
+    except RulesError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"old {s['old']['version']} ({s['old']['hash']}) -> new {s['new']['version']} "
+          f"({s['new']['hash']}): {s['files']} findings files, {s['events']} events")
+    for r in diff.iter_rows(named=True):
+        flag = "BREAKING " if r["breaking"] else ""
+        print(f"  {flag}{r['case']} {r['event_id']}: {r['old_level']} -> {r['new_level']} "
+              f"({r['change']}); gained {r['rules_gained'] or '-'}; lost {r['rules_lost'] or '-'}")
+    print(f"{s['changed']} events changed level: {s['raised']} raised, {s['lowered']} lowered"
+          + (" (BREAKING)" if s["lowered"] else ""))
+    if args.out:
+        _write(diff, args.out)
+    return 1 if s["lowered"] else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from workbench.grading.grade import grade, level_counts
+    from workbench.grading.loader import RulesError
+
+    try:
+        g = grade(pl.scan_parquet(args.findings), args.rules,
+                  evaluator="reference" if args.reference else "engine", progress=True)
+    except RulesError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _write(g, args.out)
+    counts = level_counts(g)
+    print(f"graded {g.height} events with rules {g['rules_version'][0] if g.height else '-'} -> "
+          f"{args.out}")
+    print("  " + ", ".join(f"{r['level']}: {r['events']}" for r in counts.iter_rows(named=True)))
+    return 0
