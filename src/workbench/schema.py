@@ -87,57 +87,60 @@ NATURES = ("political", "economic", "social", "cultural", "natural")
 SUBJECTS = ("government", "enterprise", "individual", "unknown")
 
 FINDINGS_COLUMNS: list[Column] = [
+    # Computed by workbench.findings.compute; each module's docstring gives the full method.
     Column("event_id", pl.Utf8, "Stable event id."),
-    Column("title", pl.Utf8, "Short human title: top keywords joined, or the representative post's opening."),
-    Column("keywords", pl.List(pl.Utf8), "Top c-TF-IDF keywords of the event (BERTopic representation)."),
-    Column("representative_post_ids", pl.List(pl.Utf8), "post_ids of the most central posts (evidence)."),
-    # volume and time shape
+    Column("title", pl.Utf8, "Short human title: the topic title when given, else the opening (40 characters) of the event's earliest original post."),
+    Column("keywords", pl.List(pl.Utf8), "Top c-TF-IDF keywords of the event (BERTopic representation); empty when no topics were given."),
+    Column("representative_post_ids", pl.List(pl.Utf8), "post_ids of the most central posts (evidence); without topics, the up-to-3 originals with the most engagement."),
+    # volume and time shape (findings.volume)
     Column("n_posts", pl.Int64, "Posts in the event (originals + reposts + replies)."),
-    Column("n_originals", pl.Int64, "Original posts in the event."),
+    Column("n_originals", pl.Int64, "Original posts in the event (kind 'original', or no parent_id when kind is unknown)."),
     Column("first_seen", UTC_TIME, "Time of the earliest post."),
-    Column("peak_time", UTC_TIME, "Start of the busiest hour."),
+    Column("peak_time", UTC_TIME, "Start of the busiest UTC clock hour (earliest on ties)."),
     Column("last_seen", UTC_TIME, "Time of the latest post."),
     Column("duration_hours", pl.Float64, "last_seen - first_seen, in hours."),
     Column("peak_hour_posts", pl.Int64, "Posts in the busiest hour."),
     Column("posts_first_24h", pl.Int64, "Posts within 24 hours of first_seen (the plan's early window)."),
-    Column("hourly_counts", pl.List(pl.Int64), "Posts per hour from the hour of first_seen (the volume series)."),
-    Column("growth_rate", pl.Float64, "Posts in the last 6 hours of activity / posts in the 6 hours before (+1 smoothed); >1 = still growing."),
-    Column("burst_count", pl.Int64, "Number of burst hours (robust z-score of the hourly series >= 3.5, see findings docs)."),
-    Column("max_burst_z", pl.Float64, "Largest robust z-score of the hourly series."),
+    Column("hourly_counts", pl.List(pl.Int64), "Posts per UTC clock hour from the hour of first_seen to the hour of last_seen, zero-filled, at most 2,016 hours (12 weeks)."),
+    Column("growth_rate", pl.Float64, "(posts in the last 6 hours up to last_seen + 1) / (posts in the 6 hours before those + 1); >1 = still growing when the data ends."),
+    Column("burst_count", pl.Int64, "Burst hours: modified z-score 0.6745*(x - median)/MAD of the hourly series >= 3.5 and >= 3 posts (MAD = 0 -> mean absolute deviation * 1.2533; see findings.bursts)."),
+    Column("max_burst_z", pl.Float64, "Largest modified z-score of the hourly series (0 for a flat or one-hour series)."),
     Column("first_burst_at", UTC_TIME, "Start of the first burst hour (null = no burst)."),
-    # who and how far
-    Column("unique_authors", pl.Int64, "Distinct authors."),
-    Column("reach", pl.Int64, "Sum of followers over distinct authors (potential audience)."),
-    Column("engagement", pl.Int64, "Sum of reposts + comments + likes over the event's posts."),
-    Column("verified_share", pl.Float64, "Share of posts by verified authors."),
+    # who and how far (findings.spread)
+    Column("unique_authors", pl.Int64, "Distinct non-null author_ids."),
+    Column("reach", pl.Int64, "Sum of followers over distinct authors (each author's largest count; unknown counts as 0)."),
+    Column("engagement", pl.Int64, "Sum of reposts + comments + likes over the event's posts (unknown counts as 0)."),
+    Column("verified_share", pl.Float64, "Share of posts by verified authors (unknown counts as not verified)."),
     Column("kol_share", pl.Float64, "Share of posts by high-follower (>= 100,000) authors (KOLs)."),
     Column("n_platforms", pl.Int64, "Number of distinct platforms carrying the event."),
     Column("platforms", pl.List(pl.Utf8), "The platforms, most posts first."),
-    Column("cascade_depth", pl.Int64, "Deepest repost/reply chain (0 = no reposts)."),
-    Column("cascade_breadth", pl.Int64, "Most posts at any one depth of the repost trees."),
-    # emotion
-    Column("negative_share", pl.Float64, "Share of posts judged negative by the sentiment model."),
-    Column("sentiment_intensity", pl.Float64, "Mean |score - 0.5| * 2 of the sentiment model over posts, 0..1."),
-    # nature and subject
-    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}."),
-    Column("nature_confidence", pl.Float64, "Confidence of the nature category, 0..1."),
-    Column("nature_evidence", pl.List(pl.Utf8), "Words that decided the nature category."),
-    Column("affected_subject", pl.Utf8, f"Who is affected, one of {SUBJECTS}."),
-    # rumour and official response
-    Column("rumour_signals", pl.Int64, "Posts carrying rumour / debunking signals (辟谣, 不实, 谣言, 网传, 未经证实, ...)."),
+    Column("cascade_depth", pl.Int64, "Deepest repost/reply chain in hops from a post up to its tree's top (0 = no reposts; a repost of a post missing from the data counts 1 hop)."),
+    Column("cascade_breadth", pl.Int64, "Most posts at any one depth >= 1 of one repost tree (0 = no reposts)."),
+    # emotion (findings.sentiment)
+    Column("negative_share", pl.Float64, "Share of the posts with own text (bare reposts left out) judged negative by the lexicon sentiment model; null when no post has own text."),
+    Column("sentiment_intensity", pl.Float64, "Mean |score - 0.5| * 2 of the sentiment score (0..1, 1 = positive) over posts with own text, 0..1."),
+    # nature and subject (findings.nature)
+    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}: most posts with its words (rules/lexicons/nature.yaml); 'social' when no word matched."),
+    Column("nature_confidence", pl.Float64, "(winner's evidence + 1) / (all evidence + 5), 0..1; 0 when no nature word matched."),
+    Column("nature_evidence", pl.List(pl.Utf8), "Up to 5 words of the winning category that matched the most posts."),
+    Column("affected_subject", pl.Utf8, f"Who is affected, one of {SUBJECTS}: most posts with its words (rules/lexicons/subjects.yaml)."),
+    # rumour and official response (findings.signals, findings.responses)
+    Column("rumour_signals", pl.Int64, "Posts carrying rumour / debunking signals (辟谣, 不实, 谣言, 网传, 未经证实, ...: rules/lexicons/rumour.yaml)."),
     Column("rumour_share", pl.Float64, "rumour_signals / n_posts."),
-    Column("debunked", pl.Boolean, "An explicit debunking (辟谣 / 不实 / 假的 by an official or verified account) was seen."),
-    Column("official_responses", pl.Int64, "Posts by official (government) accounts in the event."),
+    Column("debunked", pl.Boolean, "An explicit debunking (rumour.yaml debunk words: 辟谣, 不实, 系谣言, ...) by an official or verified account was seen."),
+    Column("official_responses", pl.Int64, "Posts by official accounts in the event: author_type 'government', or verified with an official-sounding name (rules/lexicons/officials.yaml)."),
     Column("first_official_response_at", UTC_TIME, "Time of the first official post (null = none yet)."),
     Column("hours_to_official_response", pl.Float64, "first_official_response_at - first_seen in hours (null = none yet)."),
-    Column("response_volume_change", pl.Float64, "Posts/hour in the 6 h after the first official response / the 6 h before (null = none)."),
-    Column("response_negative_change", pl.Float64, "Negative share after minus before the first official response (null = none)."),
-    # sensitive mentions
-    Column("mentions_casualties", pl.Int64, "Posts mentioning deaths or injuries."),
-    Column("casualties_reported", pl.Int64, "Largest death/injury count stated in the posts (null = none stated)."),
+    Column("response_volume_change", pl.Float64, "(posts in the 6 h after the first official response, itself left out + 1) / (posts in the 6 h before + 1) (null = no response)."),
+    Column("response_negative_change", pl.Float64, "Negative share in the 6 h after minus in the 6 h before the first official response (null = no response, or no post with text in a window)."),
+    # sensitive mentions (findings.signals)
+    Column("mentions_casualties", pl.Int64, "Posts mentioning deaths or injuries (a casualty word, or a stated count)."),
+    Column("casualties_reported", pl.Int64, "Largest death or injury count stated in the posts: max(deaths_reported, injuries_reported) (null = none stated)."),
+    Column("deaths_reported", pl.Int64, "Largest death count stated in a post (死亡3人, 3人死亡, 致5死, 三人遇难, '12 killed'; null = none stated)."),
+    Column("injuries_reported", pl.Int64, "Largest injury count stated in a post (造成12人受伤, 3死5伤, '30 injured'; null = none stated)."),
     Column("mentions_officials", pl.Int64, "Posts mentioning officials or government bodies."),
     Column("mentions_minors", pl.Int64, "Posts mentioning children / minors / students."),
-    Column("sensitive_terms", pl.List(pl.Utf8), "Sensitive terms seen (most frequent first)."),
+    Column("sensitive_terms", pl.List(pl.Utf8), "Sensitive words seen (rules/lexicons/sensitive.yaml, every group), most posts first, at most 20."),
 ]
 FINDINGS_SCHEMA = _schema(FINDINGS_COLUMNS)
 

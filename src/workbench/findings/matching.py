@@ -19,15 +19,26 @@ def ordered_patterns(words: Iterable[str]) -> list[str]:
     return sorted(uniq, key=lambda w: (-len(w), w))
 
 
-def matches(text: pl.Expr, words: Iterable[str]) -> pl.Expr:
-    """List of lexicon words found in ``text`` (in text order; empty list for null text)."""
-    patterns = ordered_patterns(words)
-    if not patterns:
+def pattern_series(words: Iterable[str]) -> pl.Series:
+    """:func:`ordered_patterns` as a Series, ready for :func:`matches` (build it once)."""
+    return pl.Series("patterns", ordered_patterns(words), dtype=pl.Utf8)
+
+
+def matches(text: pl.Expr, words: Iterable[str] | pl.Series) -> pl.Expr:
+    """List of lexicon words found in ``text`` (in text order; empty list for null text).
+
+    ``words`` is any iterable of words, or a Series from :func:`pattern_series` (faster for
+    large lexicons: no re-sorting and no list conversion per call)."""
+    patterns = words if isinstance(words, pl.Series) else ordered_patterns(words)
+    if len(patterns) == 0:
         return pl.lit([], dtype=pl.List(pl.Utf8))
     return (
         text.fill_null("")
         .str.to_lowercase()
-        .str.extract_many(patterns, leftmost=True)
+        .str.extract_many(
+            patterns.to_list() if isinstance(patterns, pl.Series) else patterns,
+            leftmost=True,
+        )
         .cast(pl.List(pl.Utf8))
     )
 

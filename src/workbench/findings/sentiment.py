@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from workbench.findings import lexicons as _lexicons
-from workbench.findings.matching import matches, ordered_patterns, own_text
+from workbench.findings.matching import matches, own_text, pattern_series
 
 
 def bundled_lexicon_path() -> Path | None:
@@ -108,7 +108,7 @@ class LexiconSentiment:
                 stacklevel=2,
             )
         self.lexicon_ = pl.concat(parts).unique("word", keep="first", maintain_order=True)
-        self.patterns_ = ordered_patterns(self.lexicon_["word"].to_list())
+        self.patterns_ = pattern_series(self.lexicon_["word"])
         self.source_ = str(path) if path else "yaml-only"
         return self
 
@@ -121,27 +121,31 @@ class LexiconSentiment:
         null when the post has no own text) and ``sentiment_negative`` to ``frame``."""
         self._check()
         own = own_text(pl.col(text))
-        weights = matches(own, self.patterns_).list.eval(
+        weights = matches(pl.col("__own"), self.patterns_).list.eval(
             pl.element().replace_strict(
                 self.lexicon_["word"], self.lexicon_["weight"], default=None,
                 return_dtype=pl.Float64,
             )
         )
-        raw = weights.list.sum()
+        w = pl.col("__weights")
         score = (
-            pl.when(own.str.len_chars() == 0)
+            pl.when(pl.col("__own").str.len_chars() == 0)
             .then(None)
-            .when(weights.list.len() == 0)
+            .when(w.list.len() == 0)
             .then(0.5)
-            .otherwise(1.0 / (1.0 + ((self.bias - raw) / self.scale).exp()))
+            .otherwise(1.0 / (1.0 + ((self.bias - w.list.sum()) / self.scale).exp()))
         )
         return (
             frame.lazy()
+            .with_columns(own.alias("__own"))
+            .with_columns(weights.alias("__weights"))
             .with_columns(
-                pl.when(own.str.len_chars() > 0).then(raw).alias("sentiment_raw"),
+                pl.when(pl.col("__own").str.len_chars() > 0).then(w.list.sum())
+                .alias("sentiment_raw"),
                 score.alias("sentiment_score"),
             )
             .with_columns((pl.col("sentiment_score") < 0.5).alias("sentiment_negative"))
+            .drop("__own", "__weights")
         )
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
