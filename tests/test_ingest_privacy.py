@@ -70,3 +70,19 @@ def test_pseudonymised_ced_file_names_still_locate_the_event(written):
     f = posts.filter(pl.col("post_id") == "weibo:AAAAAAAA1")["source_file"].item()
     assert "1_AAAAAAAA1_" in f and "1111111111" not in f
     assert f.endswith(f"1_AAAAAAAA1_{pseudonym('1111111111', SALT)}.json")
+
+
+def test_bad_author_values_are_not_quoted_when_pseudonymised(tmp_path):
+    (tmp_path / "m.mapping.yaml").write_text(
+        "name: m\nformat: jsonl\nfiles: '*.jsonl'\nplatform: forum\n"
+        "columns:\n  post_id: id\n  created_at: t\n  author_id: who\n  url: link\n  author_name: nick\n",
+        "utf-8")
+    (tmp_path / "a.jsonl").write_text(
+        '{"id": 1, "t": "2024-01-01", "who": {"secret": "alice-123"}}\n'
+        '{"id": 2, "t": "2024-01-01", "who": "bob-456", "nick": "bobby", "link": "http://x/bobby/2"}\n',
+        "utf-8")
+    res = ingest.read(tmp_path, pseudonymise_salt=SALT)
+    assert "alice-123" not in res.quarantine.write_csv()
+    assert res.quarantine["reason"].to_list() == ["bad_type:author_id"]
+    assert res.posts["url"].to_list() == [None]  # the url held the author's name
+    assert res.posts["author_id"].to_list() == [pseudonym("bob-456", SALT)]

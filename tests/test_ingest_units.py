@@ -96,3 +96,13 @@ def test_ced_single_files():
     assert set(reposts.posts["root_id"]) == {"weibo:AAAAAAAA1"}
     # the year-less dates still use the sibling original's time
     assert "weibo:R1c" in reposts.posts["post_id"].to_list()
+
+
+def test_a_file_named_twice_is_read_once():
+    fix = CED.parent.parent
+    once = ingest.read(fix / "ced").report["total"]
+    for paths in ([fix / "ced", CED / "rumor-repost" / "1_AAAAAAAA1_1111111111.json"],
+                  [CED / "rumor-repost" / "1_AAAAAAAA1_1111111111.json", fix / "ced"]):
+        assert ingest.read(paths).report["total"] == once
+    forum = fix / "mapped" / "forum_bom.jsonl"
+    assert ingest.read([forum, forum]).report["total"]["read"] == 1

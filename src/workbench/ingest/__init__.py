@@ -148,7 +148,7 @@ def finish(
     """De-duplicate, resolve roots, mark near-duplicates, pseudonymise, and report."""
     from workbench.ingest.trees import resolve_roots
 
-    posts = conform(batch.posts, POST_SCHEMA)
+    posts = batch.posts if batch.posts.schema == POST_SCHEMA else conform(batch.posts, POST_SCHEMA)
     posts, duplicates = collapse(posts)
     posts = resolve_roots(posts)
     if near_duplicates:

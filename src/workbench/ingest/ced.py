@@ -122,7 +122,17 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
             events.append(event_for_file(path, base))
         else:
             raise ValueError(f"{path}: not a Weibo CED folder or file")
-    return read_events(events, progress)
+    # a file named twice (a folder and a file in it) is read once
+    claimed: set[Path] = set()
+    unique: list[Event] = []
+    for ev in events:
+        original, reposts = (
+            None if p is None or p.resolve() in claimed else p for p in (ev.original, ev.reposts)
+        )
+        claimed |= {p.resolve() for p in (original, reposts) if p is not None}
+        if original is not None or reposts is not None:
+            unique.append(Event(ev.stem, original, reposts, ev.label, ev.original_source))
+    return read_events(unique, progress)
 
 
 def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
@@ -199,7 +209,7 @@ def _whole_file(batch: Batch, rejects: Rejects, path: Path, reason: str, detail:
     name = str(path)
     batch.reads[name] = 1
     batch.readers[name] = READER
-    rejects.add(name, -1, reason, f"{name}: {detail}", raw)
+    rejects.add(name, -1, reason, detail if detail.startswith(name) else f"{name}: {detail}", raw)
 
 
 def _load_json(path: Path):
@@ -267,7 +277,7 @@ class _Originals:
         name = str(path)
         value, err = _load_json(path)
         if err:
-            rejects.add(name, -1, err[0], f"{name}: {err[1]}", err[2])
+            rejects.add(name, -1, err[0], err[1] if err[1].startswith(name) else f"{name}: {err[1]}", err[2])
             return None
         if not isinstance(value, dict):
             rejects.add(name, -1, "not_object", f"{name}: an original post must be a JSON object", value)

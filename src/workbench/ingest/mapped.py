@@ -326,6 +326,7 @@ def read(mapping_path: Path, files: list[Path] | None = None, progress: Callable
             batch.notes.append(f"{mapping_path}: files {list(mapping.files)} matched nothing")
             return batch
     else:
+        files = list({Path(f).resolve(): Path(f) for f in files}.values())
         for f in files:
             if not mapping.matches(f):
                 raise MappingError(f"{mapping_path}: does not describe {f} (files: {list(mapping.files)})")

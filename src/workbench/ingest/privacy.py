@@ -5,10 +5,12 @@ pseudonym under the same salt, so spread and influence analysis still works); ``
 -> null. Post ids (``post_id``, ``parent_id``, ``root_id``) are not author ids and are kept.
 Author ids also hide in other places, which are scrubbed too:
 
-- ``url`` values that contain the author id (Weibo permalinks ``weibo.com/<uid>/<mid>``) -> null;
+- ``url`` values that contain the author id or name (Weibo permalinks ``weibo.com/<uid>/<mid>``,
+  Twitter ``twitter.com/<screen name>/status/...``) -> null;
 - CED file names ``<index>_<mid>_<uid>.json`` in ``source_file`` (posts, quarantine, report):
   the uid part is replaced by its pseudonym;
-- the quarantine's ``raw`` text (which may hold any field) is replaced by a redaction note;
+- the quarantine's ``raw`` text (which may hold any field) is replaced by a redaction note, and
+  so is the ``detail`` of rows rejected for a bad author field (it quotes the value);
   ``source_file`` + ``source_row`` still locate the row for someone holding the raw data.
 
 Ids quoted inside post text (``//@name:`` repost chains, @mentions) are content and are left.
@@ -57,7 +59,10 @@ def _scrub_paths(frame: pl.DataFrame, salt: str) -> pl.DataFrame:
 
 
 def pseudonymise_posts(posts: pl.DataFrame, salt: str) -> pl.DataFrame:
-    url_has_author = pl.col("url").str.contains(pl.col("author_id"), literal=True).fill_null(False)
+    url_has_author = (
+        pl.col("url").str.contains(pl.col("author_id"), literal=True).fill_null(False)
+        | pl.col("url").str.contains(pl.col("author_name"), literal=True).fill_null(False)
+    )
     posts = posts.with_columns(
         pl.when(url_has_author).then(None).otherwise(pl.col("url")).alias("url"),
         pl.lit(None, pl.Utf8).alias("author_name"),
@@ -67,9 +72,20 @@ def pseudonymise_posts(posts: pl.DataFrame, salt: str) -> pl.DataFrame:
 
 
 def pseudonymise_quarantine(quarantine: pl.DataFrame, salt: str) -> pl.DataFrame:
+    author_field = pl.col("reason").str.contains(r"^bad_type:(author_|uid|user)")
+    renamed = {f: scrub_path(f, salt) for f in quarantine["source_file"].drop_nulls().unique().to_list()}
+    renamed = {old: new for old, new in renamed.items() if old != new}
+    details = [
+        d if d is None or f not in renamed else d.replace(f, renamed[f])
+        for f, d in zip(quarantine["source_file"], quarantine["detail"], strict=True)
+    ]
+    detail = pl.Series(details, dtype=pl.Utf8)
     quarantine = quarantine.with_columns(
         pl.when(pl.col("raw").is_not_null()).then(pl.lit(REDACTED)).alias("raw"),
-        pl.col("detail").str.replace_all(r"(\d+_[0-9A-Za-z]+_)[^/\\:]+(\.json)", "${1}<author>${2}"),
+        pl.when(author_field)
+        .then(pl.format("{} (value redacted: pseudonymised ingest)", pl.col("reason")))
+        .otherwise(pl.lit(detail))
+        .alias("detail"),
     )
     return _scrub_paths(quarantine, salt)
 
