@@ -15,7 +15,8 @@ Runs, each in a fresh subprocess (so peak memory is per run), alternating, ``--r
 
 Imports are done before the clock starts (pandas / polars import time is not ingest time).
 
-Prints the median wall time, records/s and peak RSS of each, and the speed-up ratio.
+Prints the median wall time, CPU time (user + system, all threads), records/s and peak RSS
+(``ru_maxrss``) of each, and the speed-up ratios.
 """
 
 from __future__ import annotations
@@ -131,21 +132,26 @@ import resource, sys, time
 from pathlib import Path
 DATA = Path({data!r})
 {setup}
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+c0 = cpu()
 t0 = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - t0
+cpu_s = cpu() - c0
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(elapsed, n, peak_kib)
+print(elapsed, n, peak_kib, cpu_s)
 """
 
 
-def run(name: str, body: str) -> tuple[float, int, float]:
+def run(name: str, body: str) -> tuple[float, int, float, float]:
     code = RUNNER.format(data=str(DATA), setup=SETUP[name], body=body)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
-    elapsed, n, peak = out.stdout.strip().splitlines()[-1].split()
-    return float(elapsed), int(n), int(peak) / 1024
+    elapsed, n, peak, cpu_s = out.stdout.strip().splitlines()[-1].split()
+    return float(elapsed), int(n), int(peak) / 1024, float(cpu_s)
 
 
 def main() -> int:
@@ -157,19 +163,21 @@ def main() -> int:
         return 0
     bodies = {"workbench": WORKBENCH, "workbench_no_neardup": WORKBENCH_NO_NEARDUP,
               "baseline": BASELINE, "floor": FLOOR}
-    runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in bodies}
+    runs: dict[str, list[tuple[float, int, float, float]]] = {name: [] for name in bodies}
     for _ in range(args.repeat):
         for name, body in bodies.items():
             runs[name].append(run(name, body))
     summary = {}
     print(f"ingest benchmark: {DATA.resolve()} ({args.repeat} runs each, median)")
-    print(f"{'':21} {'seconds':>8} {'records':>9} {'records/s':>10} {'peak RSS MiB':>13}")
+    print(f"{'':21} {'seconds':>8} {'CPU s':>6} {'records':>9} {'records/s':>10} {'peak RSS MiB':>13}")
     for name, rs in runs.items():
         secs = statistics.median(r[0] for r in rs)
         n = rs[0][1]
         peak = max(r[2] for r in rs)
-        summary[name] = {"seconds": secs, "records": n, "records_per_s": n / secs, "peak_rss_mib": peak}
-        print(f"{name:21} {secs:8.2f} {n:9,} {n / secs:10,.0f} {peak:13.0f}")
+        cpu_s = statistics.median(r[3] for r in rs)
+        summary[name] = {"seconds": secs, "cpu_seconds": cpu_s, "records": n, "records_per_s": n / secs,
+                         "peak_rss_mib": peak}
+        print(f"{name:21} {secs:8.2f} {cpu_s:6.2f} {n:9,} {n / secs:10,.0f} {peak:13.0f}")
     base = summary["baseline"]["seconds"]
     ratio = base / summary["workbench"]["seconds"]
     ratio_same = base / summary["workbench_no_neardup"]["seconds"]
@@ -177,6 +185,8 @@ def main() -> int:
     print(f"speed-up vs json+pandas baseline, full pipeline (incl. near-duplicate marking): {ratio:.1f}x")
     print(f"speed-up vs json+pandas baseline, same work (no near-duplicate marking): {ratio_same:.1f}x"
           " (target >= 5x)")
+    cpu_ratio = summary["baseline"]["cpu_seconds"] / summary["workbench_no_neardup"]["cpu_seconds"]
+    print(f"CPU-time ratio, same work: {cpu_ratio:.1f}x (steadier than wall time on a busy machine)")
     print(f"workbench full pipeline / orjson raw-parse floor: {floor:.1f}x the floor's time")
     print("(seconds exclude imports; peak RSS includes them: each run is a fresh interpreter)")
     print(json.dumps(summary))

@@ -32,6 +32,7 @@ reposts (the sibling original file supplies the mid, time and folder label).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -84,21 +85,30 @@ class Event:
     original_source: Path | None  # where the original's time comes from (year inference)
 
 
+def _json_names(folder: Path) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def events_in(base: Path) -> list[Event]:
+    """Every event of a CED tree (one listing per folder, no per-file stat calls)."""
+    reposts = {name: set(_json_names(base / folder)) for name, folder in REPOST_DIRS.items()}
     events = []
-    for path in sorted((base / ORIGINALS).glob("*.json")):
-        label, reposts = "unknown", None
+    originals = _json_names(base / ORIGINALS)
+    for fname in originals:
+        path = base / ORIGINALS / fname
+        label, repost = "unknown", None
         for name, folder in REPOST_DIRS.items():
-            candidate = base / folder / path.name
-            if candidate.is_file():
-                label, reposts = name, candidate
+            if fname in reposts[name]:
+                label, repost = name, base / folder / fname
                 break
-        events.append(Event(path.stem, path, reposts, label, path))
-    known = {e.stem for e in events}
+        events.append(Event(path.stem, path, repost, label, path))
+    known = set(originals)
     for name, folder in REPOST_DIRS.items():  # repost files without an original
-        for path in sorted((base / folder).glob("*.json")) if (base / folder).is_dir() else []:
-            if path.stem not in known:
-                events.append(Event(path.stem, None, path, name, None))
+        for fname in sorted(reposts[name] - known):
+            events.append(Event(fname[:-5], None, base / folder / fname, name, None))
     return events
 
 
