@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,12 +158,15 @@ def event_timeline(
     tz: str = DISPLAY_TZ,
     max_bins: int = 1000,
     max_deadlines: int = 8,
+    deadline_horizon_hours: float = 48.0,
     width: int = 680,
     height: int = 240,
 ) -> alt.LayerChart:
     """Posts per hour of one event: burst hours in red, the first official response,
     level changes (``level_changes``: columns ``at`` (UTC) and ``level``) and the deadlines
     of the prescribed measures (from ``grading``'s ``measures``) as marked vertical rules.
+    Deadlines more than ``deadline_horizon_hours`` after the last activity (e.g. a week-long
+    follow-up) are listed in the subtitle instead of stretching the time axis.
     """
     row = _row(finding)
     assert row is not None
@@ -198,12 +201,21 @@ def event_timeline(
         marks.append({"t": _to_local_iso(official, tz), "label": "official response",
                       "kind": "official"})
     grow = _row(grading)
+    later: list[str] = []
     if grow:
         measures = sorted(
             (m for m in (grow.get("measures") or []) if m and m.get("due_at") is not None),
             key=lambda m: m["due_at"],
-        )[:max_deadlines]
-        for m in measures:
+        )
+        # deadlines far past the activity would squash the series: list them in a subtitle
+        if series.height:
+            horizon = series["start"].max() + timedelta(hours=step + deadline_horizon_hours)
+            later = [f"{m.get('title') or m.get('measure')} "
+                     f"{_to_local_iso(m['due_at'], tz)[:16].replace('T', ' ')}"
+                     for m in measures if m["due_at"] > horizon]
+            measures = [m for m in measures if m["due_at"] <= horizon]
+        later += [f"{m.get('title') or m.get('measure')}" for m in measures[max_deadlines:]]
+        for m in measures[:max_deadlines]:
             who = f" ({m['owner']})" if m.get("owner") else ""
             marks.append({"t": _to_local_iso(m["due_at"], tz),
                           "label": f"due: {m.get('title') or m.get('measure')}{who}",
@@ -216,12 +228,13 @@ def event_timeline(
         marks.extend(lc.to_dicts())
     if marks:
         mdata = pl.DataFrame(marks, schema={"t": pl.Utf8, "label": pl.Utf8, "kind": pl.Utf8})
+        mdata = mdata.sort("t", maintain_order=True)
         # where each mark falls along the x axis: labels in the right third point left
         times = pl.concat([data["t"], data["t_end"], mdata["t"]]).str.to_datetime(_ISO)
         lo, hi = times.min(), times.max()
         span = max((hi - lo).total_seconds(), 1.0)  # type: ignore[operator]
         mdata = mdata.with_columns(
-            dy=(pl.int_range(pl.len()) % 6) * 14 + 4,
+            dy=(pl.int_range(pl.len()) % 12) * 13 + 4,
             right=((pl.col("t").str.to_datetime(_ISO) - lo).dt.total_seconds() / span) > 0.66,
         )
         kinds = ["official", "level", "deadline"]
@@ -252,7 +265,10 @@ def event_timeline(
     level = f" · level {grow['level']}" if grow and grow.get("level") else ""
     title = f"{row.get('event_id', '')} {row.get('title') or ''}".strip() + level
     chart = alt.layer(*layers).resolve_scale(y="independent", color="independent")
-    return chart.properties(title=title, width=width, height=height)
+    heading: Any = title
+    if later:
+        heading = alt.TitleParams(title, subtitle="later deadlines: " + "; ".join(later))
+    return chart.properties(title=heading, width=width, height=height)
 
 
 # --------------------------------------------------------------------------------------

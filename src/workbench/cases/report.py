@@ -108,8 +108,8 @@ def event_charts(
         charts.top_spreaders(posts, n=8, pseudonymise=pseudonymise, salt=salt, width=260,
                              height=180),
         charts.cascade_shape(posts, width=260, height=180),
-    )
-    return alt.vconcat(timeline, row)
+    ).resolve_scale(color="independent")
+    return alt.vconcat(timeline, row).resolve_scale(color="independent")
 
 
 def briefing_charts(case: Case, *, top_n: int = 3, tz: str = charts.DISPLAY_TZ) -> list[Any]:

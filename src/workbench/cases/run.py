@@ -121,6 +121,9 @@ def new_run_id(case_dir: Path) -> str:
 # --------------------------------------------------------------------------------------
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I)
 _EXTERNAL_LINK = re.compile(r"<link[^>]*\bhref=[\"']https?://[^>]*>", re.I)
+# inline scripts that import from the network (nbconvert's lab template loads mermaid so)
+_NETWORK_SCRIPT = re.compile(r"<script[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>",
+                             re.I | re.S)
 
 
 def notebook_to_html(notebook: Path, html: Path, *, title: str | None = None) -> Path:
@@ -145,15 +148,22 @@ def notebook_to_html(notebook: Path, html: Path, *, title: str | None = None) ->
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL_SCRIPT.sub("", body)
     body = _EXTERNAL_LINK.sub("", body)
+    body = _NETWORK_SCRIPT.sub("", body)
     html.write_text(body, encoding="utf-8")
     return html
 
 
 def external_references(html: str) -> list[str]:
-    """Network references left in an HTML page (scripts, stylesheets, images): [] = offline."""
-    pattern = re.compile(r"<(?:script|link|img|iframe)[^>]*\b(?:src|href)=[\"'](https?:)?//[^\"']+",
-                         re.I)
-    return [m.group(0) for m in pattern.finditer(html)]
+    """Network references left in an HTML page (scripts, stylesheets, images, script
+    imports, CSS urls): [] = it renders offline."""
+    patterns = [
+        r"<(?:script|link|img|iframe|source|video|audio)[^>]*\b(?:src|href)=[\"'](?:https?:)?//[^\"']+",
+        r"\bimport\s*\(?\s*[\"']https?://[^\"']+",
+        r"\bfrom\s+[\"']https?://[^\"']+",
+        r"url\(\s*[\"']?https?://[^)]+",
+        r"[\"']https?://[^\"']+\.m?js[\"']",
+    ]
+    return [m.group(0) for p in patterns for m in re.finditer(p, html, re.I)]
 
 
 # --------------------------------------------------------------------------------------

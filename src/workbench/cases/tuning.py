@@ -90,9 +90,9 @@ def _set_value(cond: Any, fld: str, value: Any) -> bool:
 
 
 def _grade(findings: pl.DataFrame, ruleset: Any) -> pl.DataFrame:
-    from workbench import grading
+    from workbench.cases.pipeline import grade_function
 
-    graded = grading.grade(conform(findings.with_columns(event_id=pl.col("key")),
+    graded = grade_function()(conform(findings.with_columns(event_id=pl.col("key")),
                                    FINDINGS_SCHEMA), ruleset)
     return graded.select("event_id", "level", "fired_rules").rename({"event_id": "key"})
 
