@@ -444,11 +444,11 @@ def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, i
     """Vectorised: timestamps, ids, validation. Returns (posts, quarantined rows, number of
     reposts timed over an hour before their original)."""
     frame = _created(raw).lazy()
-    mid_ok = pl.col("mid").is_not_null() & pl.col("mid").str.contains(r"^[0-9A-Za-z]+$")
+    mid_ok = pl.col("mid").str.len_bytes().fill_null(0) > 0
     reason = (
         pl.when(pl.col("_bad").is_not_null()).then(pl.col("_bad").str.extract(r"^([^|]*)"))
         .when(~mid_ok).then(pl.lit("missing_id"))
-        .when(pl.col("date").is_null() | (pl.col("date").str.strip_chars() == "")).then(pl.lit("missing_timestamp"))
+        .when(pl.col("date").is_null() | (pl.col("date") == "")).then(pl.lit("missing_timestamp"))
         .when(pl.col("_yearless") & pl.col("_orig_time").is_null()).then(pl.lit("missing_year"))
         .when(pl.col("created_at").is_null()).then(pl.lit("bad_timestamp"))
         .when(~plausible(pl.col("created_at"))).then(pl.lit("implausible_timestamp"))
@@ -475,7 +475,7 @@ def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, i
         )
         .pipe(quarantine_frame)
     )
-    uid = pl.when(pl.col("uid").str.strip_chars() != "").then(pl.col("uid").str.strip_chars())
+    uid = pl.when(pl.col("uid") != "").then(pl.col("uid"))
     parent = pl.when(pl.col("parent").is_not_null() & (pl.col("parent") != "")).then(pl.col("parent"))
     posts = (
         frame.filter(pl.col("_reason").is_null())
