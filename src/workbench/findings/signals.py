@@ -26,7 +26,7 @@ import re
 import polars as pl
 
 from workbench.findings.lexicons import Lexicons
-from workbench.findings.matching import contains_any, matches
+from workbench.findings.matching import ordered_patterns
 
 NUM = r"(?:\d[\d,]*|[零〇一二两三四五六七八九十百千万]+)"
 _NUM_TOKEN = r"(\d[\d,]*|[零〇一二两三四五六七八九十百千万]+)"
@@ -100,42 +100,62 @@ def stated_counts(text: pl.Expr, words: list[str], extra: str, *, pair_group: in
     return pl.concat_list(main, other, pair)
 
 
-def _to_max_int(tokens: pl.Expr, name: str, frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Convert each row's list of number tokens to its largest int (null when none)."""
-    lf = frame.collect().with_row_index("__r").lazy()  # materialised: row ids stay put
-    exploded = lf.select("__r", tokens.alias("__tok")).explode("__tok").filter(
-        pl.col("__tok").is_not_null()
-    ).collect()
-    uniq = exploded["__tok"].unique().to_list()
-    mapping = {t: parse_number(t) for t in uniq}
-    valued = exploded.with_columns(
-        pl.col("__tok").replace_strict(mapping, return_dtype=pl.Int64, default=None).alias("__v")
-    ).filter(pl.col("__v") <= MAX_COUNT)
-    best = valued.group_by("__r").agg(pl.col("__v").max().alias(name))
-    return lf.join(best.lazy(), on="__r", how="left").drop("__r")
+def _casualty_hint(lex: Lexicons) -> str:
+    """A cheap pre-filter: rows that could state a count at all."""
+    words = sorted(set(lex.death_words + lex.injury_words), key=len, reverse=True)
+    english = r"dead|killed|died|death|fatalit|injur|hurt|wounded|muert|herid|fallecid|lesionad"
+    return "(?i)" + "|".join([*(re.escape(w) for w in words), english])
+
+
+def _largest_counts(frame: pl.DataFrame, lex: Lexicons) -> pl.DataFrame:
+    """Per row of ``frame`` (by position): the largest stated ``deaths`` and ``injuries``."""
+    text = pl.col("text").fill_null("")
+    rows = frame.select(text.alias("text")).with_row_index("__r").filter(
+        pl.col("text").str.contains(_casualty_hint(lex))
+    )
+    tokens = rows.select(
+        "__r",
+        stated_counts(text, lex.death_words, _EN_DEATH, pair_group=1).alias("deaths"),
+        stated_counts(text, lex.injury_words, _EN_INJURY, pair_group=2).alias("injuries"),
+    )
+    uniq = pl.concat([tokens["deaths"].explode(), tokens["injuries"].explode()]).drop_nulls()
+    mapping = {t: parse_number(t) for t in uniq.unique().to_list()}
+
+    def best(col: str) -> pl.DataFrame:
+        return (
+            tokens.select("__r", pl.col(col)).explode(col).filter(pl.col(col).is_not_null())
+            .with_columns(pl.col(col).replace_strict(mapping, return_dtype=pl.Int64,
+                                                     default=None))
+            .filter(pl.col(col) <= MAX_COUNT)
+            .group_by("__r").agg(pl.col(col).max())
+        )
+
+    out = pl.DataFrame({"__r": pl.int_range(frame.height, eager=True, dtype=pl.UInt32)})
+    out = out.join(best("deaths"), on="__r", how="left").join(best("injuries"), on="__r",
+                                                                  how="left")
+    return out.sort("__r").drop("__r")
 
 
 def flags(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
-    """Add the per-post signal columns (see module docs) to the event-post frame."""
-    text = pl.col("text").fill_null("")
-    all_sensitive = [w for words in lex.sensitive.values() for w in words]
-    out = ev.with_columns(
-        contains_any(text, lex.rumour_signals).alias("rumour"),
-        contains_any(text, lex.debunk).alias("debunk"),
-        *[contains_any(text, words).alias(f"sens_{g}") for g, words in lex.sensitive.items()],
-        matches(text, all_sensitive).list.unique().alias("sensitive_words"),
-    )
-    out = out.pipe(
-        lambda f: _to_max_int(
-            stated_counts(text, lex.death_words, _EN_DEATH, pair_group=1), "deaths", f
-        )
-    )
-    out = out.pipe(
-        lambda f: _to_max_int(
-            stated_counts(text, lex.injury_words, _EN_INJURY, pair_group=2), "injuries", f
-        )
-    )
-    return out
+    """Add the per-post signal columns (see module docs) to the event-post frame.
+
+    One overlapping Aho-Corasick pass finds every rumour, debunk and sensitive word a post
+    contains; the group flags are list look-ups on that result."""
+    frame = ev.collect()
+    groups = {"rumour": lex.rumour_signals, "debunk": lex.debunk,
+              **{f"sens_{g}": words for g, words in lex.sensitive.items()}}
+    vocabulary = ordered_patterns(w for words in groups.values() for w in words)
+    sensitive = ordered_patterns(w for words in lex.sensitive.values() for w in words)
+    found = pl.col("text").fill_null("").str.to_lowercase().str.extract_many(
+        vocabulary, overlapping=True
+    ).list.unique(maintain_order=True)
+    frame = frame.with_columns(found.alias("__found")).with_columns(
+        *[pl.col("__found").list.eval(pl.element().is_in(ordered_patterns(words))).list.any()
+          .alias(name) for name, words in groups.items()],
+        pl.col("__found").list.eval(pl.element().filter(pl.element().is_in(sensitive)))
+        .alias("sensitive_words"),
+    ).drop("__found")
+    return pl.concat([frame, _largest_counts(frame, lex)], how="horizontal").lazy()
 
 
 def per_event(ev: pl.LazyFrame, lex: Lexicons, *, top_terms: int = 20) -> pl.LazyFrame:

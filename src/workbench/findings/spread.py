@@ -14,6 +14,7 @@ one depth >= 1 of one tree (0 when the event has no reposts).
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 KOL_FOLLOWERS = 100_000
@@ -22,38 +23,35 @@ MAX_ROUNDS = 40
 
 def add_cascade_depth(posts: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``depth`` (Int64) and ``tree`` (Utf8) to a post frame (see module docs)."""
-    base = posts.select("post_id", "parent_id").unique("post_id", keep="first").collect()
-    ids = base.select("post_id")
-    # parent present in the data -> jump pointer; absent -> the hop is counted, chain ends
-    state = base.join(
-        ids.with_columns(pl.col("post_id").alias("anc")), left_on="parent_id",
-        right_on="post_id", how="left",
-    ).select(
-        "post_id",
-        pl.col("anc"),
-        pl.col("parent_id").is_not_null().cast(pl.Int64).alias("hops"),
-        pl.col("post_id").alias("top"),
-    ).with_columns(pl.coalesce("anc", "top").alias("top"))
+    frame = posts.collect()
+    base = frame.select("post_id", "parent_id").unique("post_id", keep="first",
+                                                         maintain_order=True)
+    n = base.height
+    ids = base.select(pl.col("post_id").alias("parent_id"), pl.int_range(n).alias("pidx"))
+    parents = base.join(ids, on="parent_id", how="left", maintain_order="left")
+    # pointer jumping on integer positions: anc = ancestor still to jump to (-1 = none)
+    anc = parents["pidx"].fill_null(-1).to_numpy().astype(np.int64)
+    hops = parents["parent_id"].is_not_null().to_numpy().astype(np.int64)
+    top = np.where(anc >= 0, anc, np.arange(n, dtype=np.int64))
     for _ in range(MAX_ROUNDS):
-        if state["anc"].null_count() == state.height:
+        live = np.flatnonzero(anc >= 0)
+        if live.size == 0:
             break
-        step = state.select(
-            pl.col("post_id").alias("anc"),
-            pl.col("anc").alias("anc2"),
-            pl.col("hops").alias("hops2"),
-            pl.col("top").alias("top2"),
-        )
-        state = (
-            state.join(step, on="anc", how="left")
-            .with_columns(
-                (pl.col("hops") + pl.col("hops2").fill_null(0)).alias("hops"),
-                pl.coalesce("top2", "top").alias("top"),
-                pl.col("anc2").alias("anc"),
-            )
-            .select("post_id", "anc", "hops", "top")
-        )
-    depth = state.select("post_id", pl.col("hops").alias("depth"), pl.col("top").alias("tree"))
-    return posts.join(depth.lazy(), on="post_id", how="left")
+        jump = anc[live]
+        hops_next, top_next, anc_next = hops.copy(), top.copy(), anc.copy()
+        hops_next[live] = hops[live] + hops[jump]
+        top_next[live] = top[jump]
+        anc_next[live] = anc[jump]
+        hops, top, anc = hops_next, top_next, anc_next
+    post_ids = base["post_id"]
+    depth = pl.DataFrame({
+        "post_id": post_ids,
+        "depth": pl.Series(hops, dtype=pl.Int64),
+        "tree": post_ids.gather(pl.Series(top)),
+    })
+    if n == frame.height:  # post_ids unique: attach by position, no join
+        return frame.with_columns(depth["depth"], depth["tree"]).lazy()
+    return frame.lazy().join(depth.lazy(), on="post_id", how="left")
 
 
 def per_event(ev: pl.LazyFrame, *, kol_followers: int = KOL_FOLLOWERS) -> pl.LazyFrame:
