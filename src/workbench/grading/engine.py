@@ -24,6 +24,11 @@ _HOST: Any = None
 _SIDS = itertools.count(1)
 
 
+def next_sid(prefix: str = "") -> str:
+    """A session id never used before in this process."""
+    return f"{prefix}{next(_SIDS)}"
+
+
 class EngineError(RuntimeError):
     """durable-rules reported an error while evaluating a fact."""
 

@@ -1,12 +1,13 @@
 """Stateful escalation over time, with durable-rules correlated facts.
 
-Each watched event is one durable-rules session holding up to three facts:
+Each watched event's state is kept here, in Python; every evaluation replays it as up to
+three facts into one short durable-rules session, deleted right after:
 
 - ``graded``: the highest level reached, with one due time per escalation rule
   (the event's first_seen + the deadline of the rule's measure at that level, or
   ``within_hours``);
 - ``response``: an official response was seen (asserted once);
-- ``tick``: the clock (retracted and re-asserted as time advances).
+- ``tick``: the clock.
 
 An escalation rule compiles to the correlated sequence
 ``graded(level in levels) , tick(at >= graded.due_i) , not response`` and fires an
@@ -17,12 +18,11 @@ the watch drives it with real or simulated time::
     esc.grading("E1", "II", at=t0, first_seen=t0)
     esc.advance(t0 + timedelta(hours=6))    # -> [Alert(rule_id='esc-major-no-response', ...)]
     esc.official_response("E1", at=...)    # stops further escalation of E1
-    esc.close("E1")                         # deletes its session (at most 1,024 live)
+    esc.close("E1")                         # stop watching E1
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,10 +33,8 @@ import polars as pl
 from workbench.grading.loader import RANKS, EscalationRule, RuleSet, load_ruleset
 from workbench.schema import WATCH
 
-MAX_OPEN = 1000  # durable-rules allows 1,024 live sessions per ruleset
 _ESC_PREFIX = "esc:"
 _WARM = "__warmup__"
-_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,6 @@ def compile_escalation(rules: tuple[EscalationRule, ...]) -> dict:
 
 @dataclass
 class _Event:
-    sid: str
     first_seen: float
     nature: str | None = None
     rank: int = RANKS[WATCH]
@@ -144,18 +141,14 @@ class Escalator:
                 hours = self.ruleset.deadline_hours(level, r.measure, ev.nature)
             if hours is not None:
                 fact[f"due_{i}"] = round(ev.first_seen + hours * 3600.0, 3)
-        if ev.graded is not None:
-            self._retract(ev, ev.graded)
         ev.graded = fact
-        return alerts + self._assert(event_id, ev, fact)
+        return alerts + self._evaluate(event_id, ev)
 
     def official_response(self, event_id: str, at: datetime) -> list[Alert]:
         """An official response was seen at ``at`` (the clock advances to ``at`` first)."""
         ev = self._open(event_id, at, None)
         alerts = self._advance_one(event_id, ev, _epoch(at))
-        if not ev.responded:
-            ev.responded = True
-            alerts += self._assert(event_id, ev, {"t": "response", "at": _epoch(at)})
+        ev.responded = True  # from now on no rule can fire for this event
         return alerts
 
     def advance(self, now: datetime) -> list[Alert]:
@@ -182,21 +175,17 @@ class Escalator:
             if first_seen is None and row["measures"]:
                 m = row["measures"][0]
                 first_seen = m["due_at"] - timedelta(hours=m["deadline_hours"])
+            resp = f.get("first_official_response_at")
+            if resp is not None and resp <= at:  # the response comes first on the clock
+                self._open(eid, first_seen or at, row["nature"])
+                alerts += self.official_response(eid, resp)
             alerts += self.grading(eid, row["level"], at, first_seen=first_seen or at,
                                    nature=row["nature"])
-            resp = f.get("first_official_response_at")
-            if resp is not None and resp <= at:
-                alerts += self.official_response(eid, resp)
         return alerts + self.advance(at)
 
     def close(self, event_id: str) -> None:
-        """Stop watching an event and delete its session."""
-        ev = self._events.pop(event_id, None)
-        if ev is not None and self.evaluator == "engine":
-            from workbench.grading.engine import LOCK, host
-
-            with LOCK:
-                host().delete_state(self.name, ev.sid)
+        """Stop watching an event (forget its state)."""
+        self._events.pop(event_id, None)
 
     def close_all(self) -> None:
         for eid in list(self._events):
@@ -208,21 +197,11 @@ class Escalator:
     def __exit__(self, *exc: Any) -> None:
         self.close_all()
 
-    def __del__(self) -> None:
-        try:
-            self.close_all()
-        except Exception:
-            pass
-
     # -- internals -------------------------------------------------------------------
     def _open(self, event_id: str, first_seen: datetime, nature: str | None) -> _Event:
         ev = self._events.get(event_id)
         if ev is None:
-            if len(self._events) >= MAX_OPEN:
-                raise RuntimeError(
-                    f"{MAX_OPEN} events are open in the escalator (durable-rules allows 1,024 live "
-                    "sessions): close() the events you no longer watch")
-            ev = _Event(sid=f"esc-{next(_IDS)}", first_seen=_epoch(first_seen), nature=nature)
+            ev = _Event(first_seen=_epoch(first_seen), nature=nature)
             self._events[event_id] = ev
         elif nature and not ev.nature:
             ev.nature = nature
@@ -232,44 +211,44 @@ class Escalator:
         if t <= ev.clock:
             return []
         ev.clock = t
-        if ev.tick is not None:
-            self._retract(ev, ev.tick)
         ev.tick = {"t": "tick", "at": t}
-        return self._assert(event_id, ev, ev.tick)
+        return self._evaluate(event_id, ev)
 
-    def _assert(self, event_id: str, ev: _Event, fact: dict) -> list[Alert]:
+    def _evaluate(self, event_id: str, ev: _Event) -> list[Alert]:
+        """Evaluate the event's facts in one short durable-rules session.
+
+        The state lives here, in Python; each evaluation replays the (at most three) facts
+        into a fresh session and deletes it. Long-lived sessions holding partial correlated
+        matches corrupted durable-rules' heap when several were deleted (measured: 'double
+        free' / segfault with 50 open events), short sessions did not.
+        """
+        if ev.graded is None or ev.tick is None:
+            return []
         if self.evaluator == "reference":
             return self._alerts(event_id, ev, self._reference_fired(ev))
         from durable.engine import MessageNotHandledException
 
-        from workbench.grading.engine import LOCK, EngineError, host
+        from workbench.grading.engine import LOCK, EngineError, host, next_sid
 
+        facts = [ev.graded] + ([{"t": "response", "at": ev.clock}] if ev.responded else [])
+        facts.append(ev.tick)
         h = host()
         with LOCK:
+            sid = next_sid("esc")
             h.fired.clear()
             try:
-                state = h.assert_fact(self.name, {**fact, "sid": ev.sid})
-            except MessageNotHandledException:
-                state = None
-            if isinstance(state, dict) and state.get("exception"):
-                raise EngineError(f"escalation action failed: {state['exception']}")
-            fired = [(name, m) for name, m in h.fired if name != _WARM]
-            h.fired.clear()
+                for fact in facts:
+                    try:
+                        state = h.assert_fact(self.name, {**fact, "sid": sid})
+                    except MessageNotHandledException:
+                        state = None
+                    if isinstance(state, dict) and state.get("exception"):
+                        raise EngineError(f"escalation action failed: {state['exception']}")
+                fired = [(name, m) for name, m in h.fired if name != _WARM]
+            finally:
+                h.delete_state(self.name, sid)
+                h.fired.clear()
         return self._alerts(event_id, ev, fired)
-
-    def _retract(self, ev: _Event, fact: dict) -> None:
-        if self.evaluator == "reference":
-            return
-        from durable.engine import MessageNotHandledException
-
-        from workbench.grading.engine import LOCK, host
-
-        with LOCK:
-            try:
-                host().retract_fact(self.name, {**fact, "sid": ev.sid})
-            except MessageNotHandledException:
-                pass
-            host().fired.clear()
 
     def _reference_fired(self, ev: _Event) -> list[tuple[str, dict]]:
         g, k = ev.graded, ev.tick
