@@ -79,10 +79,10 @@ def owning_base(path: Path) -> Path | None:
 @dataclass
 class Event:
     stem: str
-    original: Path | None  # emit the original post from this file
-    reposts: Path | None  # emit the reposts from this file
+    original: str | None  # emit the original post from this file
+    reposts: str | None  # emit the reposts from this file
     label: str  # 'rumor' | 'non-rumor' | 'unknown'
-    original_source: Path | None  # where the original's time comes from (year inference)
+    original_source: str | None  # where the original's time comes from (year inference)
 
 
 def _json_names(folder: Path) -> list[str]:
@@ -93,22 +93,24 @@ def _json_names(folder: Path) -> list[str]:
 
 
 def events_in(base: Path) -> list[Event]:
-    """Every event of a CED tree (one listing per folder, no per-file stat calls)."""
+    """Every event of a CED tree (one listing per folder; plain strings, no per-file stat)."""
     reposts = {name: set(_json_names(base / folder)) for name, folder in REPOST_DIRS.items()}
+    folders = {name: os.path.join(base, folder) for name, folder in REPOST_DIRS.items()}
+    orig_dir = os.path.join(base, ORIGINALS)
     events = []
     originals = _json_names(base / ORIGINALS)
     for fname in originals:
-        path = base / ORIGINALS / fname
+        path = os.path.join(orig_dir, fname)
         label, repost = "unknown", None
-        for name, folder in REPOST_DIRS.items():
+        for name in REPOST_DIRS:
             if fname in reposts[name]:
-                label, repost = name, base / folder / fname
+                label, repost = name, os.path.join(folders[name], fname)
                 break
-        events.append(Event(path.stem, path, repost, label, path))
+        events.append(Event(fname[:-5], path, repost, label, path))
     known = set(originals)
-    for name, folder in REPOST_DIRS.items():  # repost files without an original
+    for name in REPOST_DIRS:  # repost files without an original
         for fname in sorted(reposts[name] - known):
-            events.append(Event(fname[:-5], None, base / folder / fname, name, None))
+            events.append(Event(fname[:-5], None, os.path.join(folders[name], fname), name, None))
     return events
 
 
@@ -116,13 +118,14 @@ def event_for_file(path: Path, base: Path) -> Event:
     original = base / ORIGINALS / path.name
     if path.parent.name == ORIGINALS:
         label = next((n for n, f in REPOST_DIRS.items() if (base / f / path.name).is_file()), "unknown")
-        return Event(path.stem, path, None, label, path)
+        return Event(path.stem, str(path), None, label, str(path))
     label = next(n for n, f in REPOST_DIRS.items() if f == path.parent.name)
-    return Event(path.stem, None, path, label, original if original.is_file() else None)
+    return Event(path.stem, None, str(path), label, str(original) if original.is_file() else None)
 
 
 def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
     """Read CED trees (folders) or single CED files into one Batch."""
+    paths = [Path(p) for p in paths]
     events: list[Event] = []
     for path in paths:
         base = find_base(path)
@@ -132,14 +135,16 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
             events.append(event_for_file(path, base))
         else:
             raise ValueError(f"{path}: not a Weibo CED folder or file")
+    if len(paths) == 1:
+        return read_events(events, progress)
     # a file named twice (a folder and a file in it) is read once
-    claimed: set[Path] = set()
+    claimed: set[str] = set()
     unique: list[Event] = []
     for ev in events:
         original, reposts = (
-            None if p is None or p.resolve() in claimed else p for p in (ev.original, ev.reposts)
+            None if p is None or os.path.abspath(p) in claimed else p for p in (ev.original, ev.reposts)
         )
-        claimed |= {p.resolve() for p in (original, reposts) if p is not None}
+        claimed |= {os.path.abspath(p) for p in (original, reposts) if p is not None}
         if original is not None or reposts is not None:
             unique.append(Event(ev.stem, original, reposts, ev.label, ev.original_source))
     return read_events(unique, progress)
@@ -172,7 +177,7 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
         label = f"{ev.label}/{index}_{mid}"
         orig_time = None
         if ev.original is not None:
-            name = str(ev.original)
+            name = ev.original
             batch.reads[name] = 1
             batch.readers[name] = READER
             orig_time = originals.add(ev.original, mid, uid, label, rejects)
@@ -180,7 +185,7 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
             orig_time = _original_time(ev.original_source)
         if ev.reposts is None:
             continue
-        name = str(ev.reposts)
+        name = ev.reposts
         batch.readers[name] = READER
         frame = _read_reposts(ev.reposts, fast, batch, rejects)
         if frame is None:
@@ -215,16 +220,21 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
     return batch
 
 
-def _whole_file(batch: Batch, rejects: Rejects, path: Path, reason: str, detail: str, raw=None) -> None:
+def _whole_file(batch: Batch, rejects: Rejects, path: str, reason: str, detail: str, raw=None) -> None:
     name = str(path)
     batch.reads[name] = 1
     batch.readers[name] = READER
     rejects.add(name, -1, reason, detail if detail.startswith(name) else f"{name}: {detail}", raw)
 
 
-def _load_json(path: Path):
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _load_json(path: str):
     """(value, None) or (None, (reason, detail, raw))."""
-    raw = path.read_bytes()
+    raw = _read(path)
     if not raw.strip():
         return None, ("empty_file", "file is empty", None)
     try:
@@ -241,7 +251,7 @@ def _load_json(path: Path):
         return None, ("bad_json", f"invalid JSON: {exc}", text)
 
 
-def _original_time(path: Path) -> datetime | None:
+def _original_time(path: str) -> datetime | None:
     value, err = _load_json(path)
     if err or not isinstance(value, dict):
         return None
@@ -283,7 +293,7 @@ class _Originals:
             "post_id", "created_at", "text", "author_id", "author_followers", "author_verified",
             "author_type", "reposts", "comments", "likes", "event_label", "url", "source_file")}
 
-    def add(self, path: Path, mid: str, uid: str, label: str, rejects: Rejects) -> datetime | None:
+    def add(self, path: str, mid: str, uid: str, label: str, rejects: Rejects) -> datetime | None:
         name = str(path)
         value, err = _load_json(path)
         if err:
@@ -352,11 +362,11 @@ class _Originals:
         )
 
 
-def _parse_fast(path: Path | None) -> pl.DataFrame | None:
+def _parse_fast(path: str | None) -> pl.DataFrame | None:
     """The fast path: Polars' JSON reader with the repost schema; None when it cannot be used."""
     if path is None:
         return None
-    raw = path.read_bytes()
+    raw = _read(path)
     if raw.lstrip()[:1] != b"[":
         return None
     try:
@@ -365,7 +375,7 @@ def _parse_fast(path: Path | None) -> pl.DataFrame | None:
         return None
 
 
-def _read_reposts(path: Path, fast: pl.DataFrame | None, batch: Batch, rejects: Rejects) -> pl.DataFrame | None:
+def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: Rejects) -> pl.DataFrame | None:
     """Raw repost columns (+ _bad for slow-path rows) or None if the file was rejected."""
     name = str(path)
     if fast is not None:
