@@ -247,10 +247,12 @@ def grade_function():
 # outputs
 # --------------------------------------------------------------------------------------
 def frame_digest(frame: pl.DataFrame, key: str | None = "event_id") -> str:
-    """sha256 of a frame's content (rows sorted by ``key``, as NDJSON): equal digests =
-    equal findings / gradings across runs."""
+    """sha256 of a frame's content (rows sorted by ``key``, floats to 12 significant digits,
+    as NDJSON): equal digests = equal findings / gradings across runs. (Parallel float sums
+    may differ in the last bit between runs; 12 digits hides that, nothing else.)"""
     if key and key in frame.columns:
         frame = frame.sort(key)
+    frame = frame.with_columns(pl.col(pl.Float64, pl.Float32).round_sig_figs(12))
     return hashlib.sha256(frame.write_ndjson().encode("utf-8")).hexdigest()
 
 

@@ -1,0 +1,117 @@
+"""A small case run end to end with papermill: report folder, manifest, offline HTML,
+briefing; the same case run twice gives identical findings and grades."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from workbench.cases.notebooks import ensure_kernel, kernel_name
+from workbench.cases.run import CaseRunError, external_references, run_case
+
+ROOT = Path(__file__).parents[1]
+SMALL = ROOT / "tests" / "fixtures" / "cases" / "small"
+
+
+def _kernel() -> str:
+    try:
+        return kernel_name()
+    except RuntimeError:
+        return ensure_kernel()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The small case (180 posts, 3 incidents) run twice into one reports folder."""
+    tmp = tmp_path_factory.mktemp("cases")
+    params = tmp / "small.yaml"
+    params.write_text(
+        f"case: small\ntitle: 小型测试案例\nnotebook: {ROOT / 'notebooks' / 'case_study.py'}\n"
+        f"reports: reports\nsources: [{SMALL}]\ntop_n: 2\nsalt: t\n", encoding="utf-8")
+    kernel = _kernel()
+    first = run_case(params, run_id="r1", kernel=kernel, progress=False)
+    second = run_case(params, run_id="r2", kernel=kernel, progress=False)
+    return first, second
+
+
+def test_run_folder_holds_notebook_report_briefing_manifest(runs):
+    first, _ = runs
+    d = first.run_dir
+    assert d == (first.params.path.parent / "reports" / "small" / "r1")
+    for name in ("case_study.ipynb", "report.html", "briefing.md", "briefing.html",
+                 "manifest.json", "findings.parquet", "gradings.parquet", "assignments.parquet"):
+        assert (d / name).is_file(), name
+    nb = nbformat.read(d / "case_study.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "output_dir" in injected[0].source
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_manifest_records_inputs_rows_rules_model_versions_timings(runs):
+    first, _ = runs
+    m = json.loads((first.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["status"] == "ok" and m["case"] == "small" and m["run_id"] == "r1"
+    files = {Path(f["path"]).name: f for f in m["inputs"]["files"]}
+    assert set(files) == {"posts.jsonl", "small.mapping.yaml"}
+    assert all(len(f["sha256"]) == 64 for f in files.values())
+    rows = m["rows"]
+    assert rows["ingest_read"] == 180 == rows["ingest_accepted"] + rows["ingest_quarantined"] \
+        + rows["ingest_duplicates"]
+    assert rows["events"] == pl.read_parquet(first.run_dir / "findings.parquet").height >= 1
+    assert m["rules"]["version"] and len(m["rules"]["hash"]) >= 8
+    assert m["model"]["id"]
+    assert m["package"]["workbench"] and m["package"]["polars"]
+    assert m["parameters"]["values"]["salt"] == "t" and len(m["parameters"]["sha256"]) == 64
+    assert m["timings"]["total_s"] > 0 and m["timings"]["steps"]["grading"] >= 0
+    assert m["timings"]["cells"] and m["notebook"]["kernel"]
+    assert m["outputs"]["findings.parquet"] and m["digests"]["gradings"]
+
+
+def test_html_report_hides_inputs_and_renders_offline(runs):
+    first, _ = runs
+    html = first.report.read_text(encoding="utf-8")
+    assert external_references(html) == []
+    assert "pipeline.ingest(" not in html  # code inputs hidden
+    assert "data:image/svg+xml" in html  # charts embedded as static SVG
+    assert "舆情简报" in html  # the briefing is shown
+    assert "Loading weights" not in html  # stderr (progress bars) left out
+
+
+def test_same_case_twice_gives_identical_findings_and_grades(runs):
+    first, second = runs
+    for name in ("findings", "gradings", "assignments"):
+        a = pl.read_parquet(first.run_dir / f"{name}.parquet")
+        b = pl.read_parquet(second.run_dir / f"{name}.parquet")
+        # exact, except the last bit of parallel float sums (rtol 1e-12)
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+        assert first.manifest["digests"][name] == second.manifest["digests"][name]
+    ga = pl.read_parquet(first.run_dir / "gradings.parquet")
+    assert ga.equals(pl.read_parquet(second.run_dir / "gradings.parquet"))  # grades: exact
+    assert (first.run_dir / "briefing.md").read_text(encoding="utf-8") == \
+        (second.run_dir / "briefing.md").read_text(encoding="utf-8")
+
+
+def test_briefing_pseudonymises_authors(runs):
+    first, _ = runs
+    md = (first.run_dir / "briefing.md").read_text(encoding="utf-8")
+    assert "网友u" not in md  # author names from the fixture never appear
+    assert "Level" in md and "| measure | owner | deadline |" in md
+
+
+def test_failing_notebook_keeps_the_run_folder(tmp_path):
+    nb = tmp_path / "bad.py"
+    nb.write_text('# %% tags=["parameters"]\ncase: str = "x"\nsources: list[str] = []\n'
+                  'output_dir: str = "."\n\n# %%\nraise RuntimeError("boom")\n', encoding="utf-8")
+    params = tmp_path / "bad.yaml"
+    params.write_text(f"case: bad\nnotebook: bad.py\nreports: out\nsources: [{SMALL}]\n",
+                      encoding="utf-8")
+    with pytest.raises(CaseRunError, match="RuntimeError: boom") as err:
+        run_case(params, run_id="x", kernel=_kernel(), progress=False)
+    m = json.loads((err.value.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert m["status"] == "failed" and "boom" in m["error"]
+    assert (err.value.run_dir / "bad.ipynb").exists() and (err.value.run_dir / "report.html").exists()
