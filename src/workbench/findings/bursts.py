@@ -11,6 +11,10 @@ is 0 too (a flat series), z = 0. An hour is a **burst hour** when z >= ``thresho
 (default 3.5, Iglewicz and Hoaglin's outlier cut) *and* it has at least ``min_posts``
 posts (default 3), so that one post in an otherwise empty series is not a burst.
 
+In a long-tailed cascade (a busy first day, then weeks of silence) the median hour is 0, so
+every hour of the first wave with >= ``min_posts`` posts is a burst hour: ``burst_count``
+then measures how long the wave lasted, and ``first_burst_at`` when it took off.
+
 Per event: ``burst_count`` (burst hours), ``max_burst_z`` (largest z, 0 for a single-hour
 series), ``first_burst_at`` (start of the first burst hour, null = none).
 """

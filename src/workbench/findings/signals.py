@@ -1,9 +1,11 @@
 """Rumour signals and sensitive mentions, including stated casualty counts.
 
 Per post (``flags``): ``rumour`` (contains a word of rumour.yaml ``signals``), ``debunk``
-(contains a word of ``debunk``), one boolean per sensitive group of sensitive.yaml
-(``casualties``, ``officials``, ``minors``, ...), the sensitive words seen, and the largest
-stated ``deaths`` and ``injuries`` counts parsed from the text.
+(contains a word of ``debunk``), one boolean ``sens_<group>`` per sensitive group of
+sensitive.yaml (``casualties``, ``officials``, ``minors``, ...), ``sensitive_words`` (every
+sensitive word the post contains, overlapping matches included: 伤亡 and 死亡 both count in
+伤亡死亡), and the largest stated ``deaths`` and ``injuries`` counts parsed from the text.
+Words match as substrings of the lower-cased text.
 
 Casualty counts are read from patterns such as (numbers in Arabic digits or Chinese
 numerals like 三, 十二, 两百零五; 余/多 allowed after the number):
