@@ -75,3 +75,40 @@ def test_event_without_reposts_or_followers():
     assert out["cascade_depth"] == 0 and out["cascade_breadth"] == 0
     assert out["unique_authors"] == 0 and out["engagement"] == 0
     assert out["verified_share"] == 0.0 and out["kol_share"] == 0.0
+
+
+def _brute_depth(parents: dict[str, str | None]) -> dict[str, int]:
+    def depth(p: str) -> int:
+        parent = parents[p]
+        if parent is None:
+            return 0
+        return 1 if parent not in parents else 1 + depth(parent)
+
+    return {p: depth(p) for p in parents}
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(min_value=-2, max_value=60), min_size=1, max_size=60))
+    def test_depth_matches_brute_force(links):
+        # post i's parent is an earlier post (a forest), none (-1) or a missing one (-2)
+        parents = {}
+        for i, link in enumerate(links):
+            if link == -1 or i == 0 and link >= 0:
+                parents[f"p{i}"] = None
+            elif link == -2:
+                parents[f"p{i}"] = "gone"
+            else:
+                parents[f"p{i}"] = f"p{link % i}"
+        frame = pl.LazyFrame({"post_id": list(parents), "parent_id": list(parents.values())},
+                             schema={"post_id": pl.Utf8, "parent_id": pl.Utf8})
+        got = dict(spread.add_cascade_depth(frame).select("post_id", "depth").collect()
+                   .iter_rows())
+        assert got == _brute_depth(parents)
