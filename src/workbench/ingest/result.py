@@ -145,12 +145,13 @@ def build_report(
     return report
 
 
-def _counts(frame: pl.DataFrame) -> dict[str, int]:
-    """Rows per source_file. Readers emit a file's rows together, so run-length encoding
-    (adjacent comparisons) is much cheaper than hashing 300,000 long paths."""
+def _counts(frame: pl.DataFrame, column: str = "source_file") -> dict[str, int]:
+    """Rows per value of ``column``, in first-seen order. Readers emit a file's rows (and
+    mostly a platform's and kind's) together, so run-length encoding -- adjacent comparisons
+    -- is much cheaper than hashing 300,000 values; correct in any order."""
     if frame.height == 0:
         return {}
-    runs = frame.select(pl.col("source_file").rle()).unnest("source_file")
+    runs = frame.select(pl.col(column).rle()).unnest(column)
     counts: dict[str, int] = {}
     for name, n in zip(runs["value"].to_list(), runs["len"].to_list(), strict=True):
         counts[name] = counts.get(name, 0) + n
@@ -158,10 +159,9 @@ def _counts(frame: pl.DataFrame) -> dict[str, int]:
 
 
 def _value_counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    if frame.height == 0:
-        return {}
-    grouped = frame.group_by(column).len().sort(["len", column], descending=[True, False])
-    return {str(k): int(v) for k, v in zip(grouped[column].to_list(), grouped["len"].to_list(), strict=True)}
+    """Counts per value, most frequent first (ties by value)."""
+    counts = _counts(frame, column)
+    return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
 
 
 def format_summary(report: dict) -> str:
