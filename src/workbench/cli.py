@@ -17,6 +17,7 @@ from workbench import __version__
 COMMAND_MODULES = (
     "workbench.ingest.cli",
     "workbench.events.cli",
+    "workbench.findings.cli",
     "workbench.grading.cli",
     "workbench.simulate.cli",
     "workbench.drill.cli",
