@@ -41,6 +41,7 @@ from workbench.schema import (
     POST_SCHEMA,
     WATCH,
     conform,
+    empty,
 )
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
@@ -169,7 +170,7 @@ class WatchLoop:
                 self.state.files[stamp.path] = stamp
             stamps = scan.changed
             if not stamps:
-                return [], conform(pl.DataFrame(), POST_SCHEMA), 0
+                return [], empty(POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
         read = self.pipeline.read([self.source.resolve(s) for s in stamps])
         crash_point("after_read")
@@ -201,8 +202,8 @@ class WatchLoop:
             stamps, posts, result.quarantined = self._file_inputs(batch)
             result.files = len(stamps)
         if posts is None:
-            posts = conform(pl.DataFrame(), POST_SCHEMA)
-        posts = conform(posts, POST_SCHEMA)
+            posts = empty(POST_SCHEMA)
+        posts = conform(posts, POST_SCHEMA) if posts.width else empty(POST_SCHEMA)
 
         fresh = posts.unique(subset="post_id", keep="first", maintain_order=True)
         if state.posts.height and fresh.height:
@@ -211,9 +212,9 @@ class WatchLoop:
         result.duplicates = posts.height - fresh.height
         result.new_posts = fresh.height
 
-        new_assign = conform(pl.DataFrame(), ASSIGNMENT_SCHEMA)
-        findings = conform(pl.DataFrame(), FINDINGS_SCHEMA)
-        gradings = conform(pl.DataFrame(), GRADING_SCHEMA)
+        new_assign = empty(ASSIGNMENT_SCHEMA)
+        findings = empty(FINDINGS_SCHEMA)
+        gradings = empty(GRADING_SCHEMA)
         ledger_changed = False
         emptied: set[str] = set()
         if fresh.height:
@@ -318,9 +319,9 @@ class WatchLoop:
         assign = [a for a in self._unsaved_assign if a.height]
         self.store.commit(
             self.state,
-            new_posts=pl.concat(posts, how="vertical") if posts else conform(pl.DataFrame(), POST_SCHEMA),
+            new_posts=pl.concat(posts, how="vertical") if posts else empty(POST_SCHEMA),
             new_assignments=(
-                pl.concat(assign, how="vertical") if assign else conform(pl.DataFrame(), ASSIGNMENT_SCHEMA)
+                pl.concat(assign, how="vertical") if assign else empty(ASSIGNMENT_SCHEMA)
             ),
             ledger_changed=self._ledger_dirty,
             gradings_changed=self._gradings_dirty,

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from workbench.schema import ASSIGNMENT_SCHEMA, conform
+from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform, empty
 from workbench.watch.pipeline import Batch, Escalation
 
 log = logging.getLogger("workbench.watch")
@@ -50,7 +50,7 @@ class WorkbenchPipeline:
                 continue
             readable.append(path)
         if not readable:
-            return Batch(posts=pl.DataFrame(), report={"unreadable": unreadable})
+            return Batch(posts=empty(POST_SCHEMA), report={"unreadable": unreadable})
         result = ingest.read(readable)
         report = dict(result.report)
         report["unreadable"] = unreadable
@@ -108,7 +108,7 @@ class WorkbenchPipeline:
             )
             out.append(conform(moved, ASSIGNMENT_SCHEMA))
         if not out:
-            return conform(pl.DataFrame(), ASSIGNMENT_SCHEMA), ledger
+            return empty(ASSIGNMENT_SCHEMA), ledger
         return pl.concat(out, how="vertical"), ledger
 
     # -- findings -------------------------------------------------------------------------
