@@ -437,17 +437,22 @@ def _yearless(date: pl.Expr, orig_time: pl.Expr) -> pl.Expr:
 
 
 def _created(raw: pl.DataFrame) -> pl.DataFrame:
-    """created_at for every row; the rare year-less dates are computed on their rows only."""
+    """created_at for every row; the rare rows the full format misses are looked at again
+    (year-less dates get their year from the original)."""
     full = pl.col("date").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    frame = raw.with_columns(
-        _beijing(full).alias("created_at"),
-        pl.col("date").str.contains("月", literal=True).fill_null(False).alias("_yearless"),
-    )
-    odd = frame["_yearless"].arg_true()
+    frame = raw.with_columns(_beijing(full).alias("created_at"))
+    missed = frame.select(pl.col("created_at").is_null() & pl.col("date").is_not_null()).to_series()
+    odd = missed.arg_true()
+    yearless = pl.Series("_yearless", np.zeros(frame.height, dtype=bool))
     if len(odd):
-        fixed = frame[odd].select(_yearless(pl.col("date"), pl.col("_orig_time")))
-        frame = frame.with_columns(frame["created_at"].scatter(odd, fixed.to_series()))
-    return frame
+        sub = frame[odd]
+        is_yearless = sub.select(pl.col("date").str.contains(YEARLESS)).to_series()
+        fixed = sub.select(
+            pl.when(is_yearless).then(_yearless(pl.col("date"), pl.col("_orig_time")))
+        ).to_series()
+        yearless = yearless.scatter(odd, is_yearless)
+        frame = frame.with_columns(frame["created_at"].scatter(odd, fixed))
+    return frame.with_columns(yearless)
 
 
 def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
