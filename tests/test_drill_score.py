@@ -25,7 +25,7 @@ def _measures(level: str) -> list[dict]:
     if level == "watch":
         return [{"measure": "monitor", "title": "持续监测研判", "owner": "on_duty_analyst", "deadline_hours": 24.0,
                  "due_at": ONSET + dt.timedelta(hours=24), "source": "default"}]
-    spec = {"start_response": 2, "investigate": 4, "publish_info": 5, "follow_up": 168}
+    spec = {"start_response": 2, "investigate": 4, "publish_info": 5, "guide_opinion": 6, "follow_up": 168}
     return [{"measure": m, "title": m, "owner": "owner_" + m, "deadline_hours": float(h),
              "due_at": ONSET + dt.timedelta(hours=h), "source": "default"} for m, h in spec.items()]
 
@@ -70,6 +70,7 @@ def test_track_detection_and_accuracy():
     assert acc["peak_level"] == "II" and acc["final_level"] == "II"
     assert track.filter(pl.col("hours_after_onset") == 3)["n_events"].item() == 2  # split
     assert track.filter(pl.col("hours_after_onset") == 5)["false_alarms"].item() == 1
+    assert track.filter(pl.col("hours_after_onset") == 3)["purity"].item() == pytest.approx(39 / 40)
 
 
 def test_measures_on_time_late_missing_unprescribed():
@@ -79,7 +80,8 @@ def test_measures_on_time_late_missing_unprescribed():
     assert status["investigate"]["status"] == "late"  # 1 h + 4 h > 4 h
     assert status["investigate"]["late_hours"] == pytest.approx(1.0)
     assert status["publish_info"]["status"] == "missing"  # scripted as never done
-    assert status["follow_up"]["status"] == "missing"  # prescribed, not scripted
+    assert status["guide_opinion"]["status"] == "missing"  # not scripted, deadline passed in the drill
+    assert status["follow_up"]["status"] == "open"  # not scripted, due after the drill ended
     assert status["expert_interpretation"]["status"] == "unprescribed"
     assert "monitor" not in status  # watch-level measures are not the incident's response
     assert 0 < score.total < 100

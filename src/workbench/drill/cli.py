@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--every", type=float, default=1.0, help="clock step in hours")
     p.add_argument("--until", type=float, default=None, help="stop this many hours after the onset")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the scenario's post counts")
-    p.add_argument("--rules", default="rules", help="rule set folder")
+    p.add_argument("--rules", default=None, help="rule set folder (default: the project's rules/)")
     p.add_argument("--no-charts", action="store_true", help="skip the charts")
     p.set_defaults(func=_run)
 

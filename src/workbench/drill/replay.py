@@ -38,7 +38,11 @@ class WorkbenchPipeline:
         self.ledger = None
 
     def step(self, posts: pl.DataFrame, now: dt.datetime):
+        import importlib
+
         from workbench import events, grading
+
+        grade = importlib.import_module("workbench.grading.grade").grade
 
         if self.embedder is None:
             from workbench.embed import get_embedder
@@ -49,7 +53,7 @@ class WorkbenchPipeline:
         ev = events.detect(posts, embedder=self.embedder, config=self.event_config, ledger=self.ledger)
         self.ledger = ev.ledger
         findings = ev.findings()
-        gradings = grading.grade(findings, self.ruleset, now=now)
+        gradings = grade(findings, self.ruleset, now=now)
         return ev.assignments, gradings, findings
 
 

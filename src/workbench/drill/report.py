@@ -21,7 +21,8 @@ from workbench.schema import UTC_TIME
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 LEVEL_NAMES = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般", "watch": "关注"}
 LEVEL_COLOURS = {"I": "#d7191c", "II": "#f57c00", "III": "#e6b800", "IV": "#2c7bb6", "watch": "#9e9e9e"}
-STATUS = {"on_time": "✅ on time", "late": "⚠️ late", "missing": "❌ missing", "unprescribed": "➖ not prescribed"}
+STATUS = {"on_time": "✅ on time", "late": "⚠️ late", "missing": "❌ missing", "open": "⏳ open (due after the drill)",
+          "unprescribed": "➖ not prescribed"}
 
 
 def _bj(t: dt.datetime | None) -> str:
@@ -181,6 +182,7 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
         first = "never"
     reached = "never" if acc["reached_intended_at"] is None else f"{acc['hours_to_intended']:.1f} h after the onset"
     coverage = 0.0 if score.final_coverage is None else score.final_coverage
+    purity = "—" if score.final_purity is None else f"{score.final_purity:.0%}"
     out.append(
         f"- First alert: {first}.\n"
         f"- Intended level {truth['intended_level']} reached: {reached}.\n"
@@ -189,7 +191,8 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
         f"final {_lvl(acc['final_level'])}.\n"
         f"- Nature graded: {score.graded_nature or '—'} (intended {truth.get('nature')}).\n"
         f"- The incident was carried by up to {score.max_fragments} event(s); at the end they held "
-        f"{coverage:.0%} of its posts; background alerts in {score.false_alarm_steps} step(s)."
+        f"{coverage:.0%} of its posts, and {purity} of their posts were about it; background alerts in "
+        f"{score.false_alarm_steps} step(s)."
     )
     if last_findings is not None and last_findings.height:
         f = last_findings.sort("n_posts", descending=True).row(0, named=True)

@@ -38,7 +38,7 @@ def _data(scenario: str | Path, out: Path, seed: int | None, scale: float) -> Pa
 
 def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, every_hours: float = 1.0,
         until_hours: float | None = None, scale: float = 1.0, pipeline: Pipeline | None = None,
-        rules: str | Path = "rules", charts: bool = True, progress: bool = False) -> DrillResult:
+        rules: str | Path | None = None, charts: bool = True, progress: bool = False) -> DrillResult:
     """Run a drill on a scenario YAML (simulated into ``out_dir/data``) or a simulated folder."""
     from workbench import ingest
 
@@ -51,7 +51,7 @@ def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, e
     if pipeline is None:
         from workbench import grading
 
-        pipeline = WorkbenchPipeline(ruleset=grading.load_ruleset(rules))
+        pipeline = WorkbenchPipeline(ruleset=grading.load_ruleset(rules) if rules else grading.load_ruleset())
     rp = replay(result.posts, truth, pipeline, every_hours=every_hours, until_hours=until_hours,
                 progress=progress)
     score = evaluate(rp.timeline, truth, incident_total=rp.incident_total, graded_nature=rp.graded_nature)

@@ -49,6 +49,7 @@ TRACK_SCHEMA = pl.Schema({
     "n_events": pl.Int64,
     "incident_posts_seen": pl.Int64,
     "covered": pl.Float64,
+    "purity": pl.Float64,
     "false_alarms": pl.Int64,
 })
 
@@ -110,10 +111,10 @@ def incident_track(timeline: pl.DataFrame, onset: dt.datetime, incident_total: p
         tl.filter("matched")
         .group_by("at")
         .agg(level_rank=pl.col("level_rank").min(), n_events=pl.len(),
-             covered_posts=pl.col("incident_posts").sum())
+             covered_posts=pl.col("incident_posts").sum(), matched_posts=pl.col("n_posts").sum())
     )
-    fa = (
-        tl.filter(~pl.col("matched") & (pl.col("level_rank") < RANK[WATCH]))
+    fa = (  # alerts on events that are mostly background chatter (< 20% incident posts)
+        tl.filter((pl.col("share") < 0.2) & (pl.col("level_rank") < RANK[WATCH]))
         .group_by("at").agg(false_alarms=pl.len())
     )
     seen = tl.group_by("at").agg(all_incident=pl.col("incident_posts").sum())
@@ -128,6 +129,7 @@ def incident_track(timeline: pl.DataFrame, onset: dt.datetime, incident_total: p
         false_alarms=pl.col("false_alarms").fill_null(0).cast(pl.Int64),
         incident_posts_seen=pl.col("all_incident").fill_null(0).cast(pl.Int64),
         covered=(pl.col("covered_posts").fill_null(0) / pl.col("all_incident").clip(lower_bound=1)).cast(pl.Float64),
+        purity=(pl.col("covered_posts") / pl.col("matched_posts").clip(lower_bound=1)).cast(pl.Float64),
         hours_after_onset=((pl.col("at") - pl.lit(onset, dtype=UTC_TIME)).dt.total_seconds() / 3600).cast(pl.Float64),
     ).with_columns(level=pl.col("level_rank").replace_strict(inv, return_dtype=pl.Utf8))
     return out.select(list(TRACK_SCHEMA)).cast(dict(TRACK_SCHEMA)).sort("at")
@@ -209,17 +211,21 @@ def prescribed_measures(timeline: pl.DataFrame, *, match_share: float = 0.5) -> 
 
 
 def measure_timeliness(prescribed: list[dict[str, Any]], responders: dict[str, float | None],
-                       detected_at: dt.datetime | None) -> list[dict[str, Any]]:
+                       detected_at: dt.datetime | None, end: dt.datetime | None = None) -> list[dict[str, Any]]:
     """For each prescribed measure: when the responders did it (detection + scripted hours),
-    its deadline, and a status: ``on_time``, ``late`` (by ``late_hours``) or ``missing``.
-    Scripted actions the rules did not prescribe are listed as ``unprescribed``."""
+    its deadline, and a status: ``on_time``, ``late`` (by ``late_hours``), ``missing`` (scripted
+    as never done, or not scripted and its deadline passed before ``end``, the drill's last
+    step) or ``open`` (not scripted, deadline after the drill ended: not scored). Scripted
+    actions the rules did not prescribe are listed as ``unprescribed``."""
     scripted = {canonical_measure(k): v for k, v in responders.items()}
     out: list[dict[str, Any]] = []
     for m in prescribed:
         hours = scripted.get(m["measure"])
         done = None if (hours is None or detected_at is None) else detected_at + dt.timedelta(hours=hours)
         due = m["due_at"]
-        if done is None:
+        if done is None and m["measure"] not in scripted and end is not None and due is not None and due > end:
+            status, late = "open", None
+        elif done is None:
             status, late = "missing", None
         elif due is None or done <= due:
             status, late = "on_time", None
@@ -254,6 +260,7 @@ class DrillScore:
     false_alarm_steps: int = 0
     max_fragments: int = 0
     final_coverage: float | None = None
+    final_purity: float | None = None
     graded_nature: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -267,6 +274,10 @@ class DrillScore:
             return v
 
         return conv(self.__dict__)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def _lin(value: float | None, good: float, bad: float) -> float:
@@ -290,13 +301,16 @@ def evaluate(timeline: pl.DataFrame, truth: dict[str, Any], *, incident_total: p
     det = detection(track, onset)
     acc = grading_accuracy(track, intended)
     prescribed = prescribed_measures(timeline)
-    measures = measure_timeliness(prescribed, truth.get("responders") or {}, det["detected_at"])
+    end = track["at"].max() if track.height else None
+    measures = measure_timeliness(prescribed, truth.get("responders") or {}, det["detected_at"], end)
     due = [m for m in measures if m["status"] in {"on_time", "late", "missing"}]
     on_time = sum(m["status"] == "on_time" for m in due)
     after = track.filter(pl.col("hours_after_onset") >= 0)
     fa_steps = int((after["false_alarms"] > 0).sum()) if after.height else 0
     max_frag = int(after["n_events"].max() or 0) if after.height else 0
     coverage = float(after["covered"][-1]) if after.height else None
+    purity = after["purity"].drop_nulls()
+    purity = float(purity[-1]) if purity.len() else None
 
     criteria = [
         {"criterion": "Detection: first alert within "
@@ -309,23 +323,26 @@ def evaluate(timeline: pl.DataFrame, truth: dict[str, Any], *, incident_total: p
         {"criterion": "Response: prescribed measures done by their deadlines",
          "value": f"{on_time}/{len(due)} on time" if due else "none prescribed",
          "score": 100.0 * on_time / len(due) if due else 0.0, "weight": 0.3},
-        {"criterion": "Tracking: one event for the incident, no alerts on background chatter",
-         "value": f"max {max_frag} event(s), false alarms in {fa_steps} step(s)",
-         "score": max(0.0, 100.0 - 25.0 * max(0, max_frag - 1) - 10.0 * fa_steps), "weight": 0.1},
+        {"criterion": "Tracking: one event for the incident, holding its posts and little else; "
+                      "no alerts on background chatter",
+         "value": f"max {max_frag} event(s), coverage {_pct(coverage)}, purity {_pct(purity)}, "
+                  f"false alarms in {fa_steps} step(s)",
+         "score": max(0.0, 100.0 - 25.0 * max(0, max_frag - 1) - 10.0 * fa_steps
+                      - 100.0 * max(0.0, 0.9 - (purity if purity is not None else 0.0))), "weight": 0.1},
     ]
     total = sum(c["score"] * c["weight"] for c in criteria) / sum(c["weight"] for c in criteria)
 
     problems, lessons, suggestions = _findings(det, acc, measures, intended, truth, fa_steps, max_frag,
-                                               graded_nature, detect_good_hours)
+                                               graded_nature, detect_good_hours, purity)
     return DrillScore(
         scenario=truth.get("scenario", ""), intended_level=intended, nature=truth.get("nature", ""),
         onset=onset, detection=det, accuracy=acc, measures=measures, criteria=criteria, total=total,
         problems=problems, lessons=lessons, suggestions=suggestions, false_alarm_steps=fa_steps,
-        max_fragments=max_frag, final_coverage=coverage, graded_nature=graded_nature,
+        max_fragments=max_frag, final_coverage=coverage, final_purity=purity, graded_nature=graded_nature,
     )
 
 
-def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_nature, good_hours):
+def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_nature, good_hours, purity):
     problems: list[str] = []
     lessons: list[str] = []
     suggestions: list[str] = []
@@ -381,6 +398,11 @@ def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_na
         problems.append(f"Background chatter raised alerts in {fa_steps} step(s) (false alarms).")
         suggestions.append("Require a minimum of negative sentiment or sensitive terms in the level-IV "
                            "rules, so everyday topics stay on watch.")
+    if purity is not None and purity < 0.8:
+        problems.append(f"The incident's event(s) also swallowed unrelated posts: only {purity:.0%} of their "
+                        "posts are about the incident, which inflates its volume and reach.")
+        suggestions.append("Tighten event clustering (a lower distance threshold, or a larger time weight) "
+                           "so background chatter is not merged into the incident.")
     if max_frag > 1:
         problems.append(f"The incident was split into up to {max_frag} events.")
         suggestions.append("Raise the event clustering threshold or merge events sharing hashtags.")
