@@ -21,7 +21,6 @@ def register(subparsers) -> None:
             "findings.parquet and responses.parquet (one row per official post with its "
             "before/after effect) to --out."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("store", type=Path, help="ingest output directory (posts.parquet) or file")
     p.add_argument("events", type=Path,
@@ -31,7 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--lexicons", type=Path, default=None,
                    help="folder of lexicon YAML files (default: rules/lexicons)")
     p.add_argument("--window-hours", type=float, default=6.0,
-                   help="hours before/after an official response, and of growth windows")
+                   help="hours before/after an official response, and of the growth windows "
+                        "(default: 6)")
     p.add_argument("--include-outliers", action="store_true",
                    help="also count assignments with how == 'outlier'")
     p.set_defaults(func=run)
