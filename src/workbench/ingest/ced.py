@@ -154,9 +154,15 @@ def read_events(events: list[Event], progress: Callable | None = None) -> Batch:
     wrap = progress or (lambda it, **_: it)
     # Repost files are read and parsed by two threads (Polars releases the GIL) while this
     # thread handles the originals and the bookkeeping, in event order.
+    files = [ev.reposts for ev in events]
+    chunks = [files[i : i + 16] for i in range(0, len(files), 16)]  # fewer, larger tasks
     with ThreadPoolExecutor(max_workers=2) as pool:
-        parsed = pool.map(_parse_fast, [ev.reposts for ev in events])
+        parsed = (frame for chunk in pool.map(_parse_chunk, chunks) for frame in chunk)
         return _assemble(wrap(events, desc="weibo CED events", unit="event"), parsed)
+
+
+def _parse_chunk(paths: list[str | None]) -> list[pl.DataFrame | None]:
+    return [_parse_fast(p) for p in paths]
 
 
 def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) -> Batch:
