@@ -147,3 +147,33 @@ def test_memory_flat_over_many_gradings(rs):
             e.evaluate(f)
     grown = proc.memory_info().rss - before
     assert grown < 8 * 2**20, f"RSS grew {grown / 2**20:.1f} MiB over 20,000 gradings"
+
+
+def test_engine_equals_reference_on_a_random_frame(rs):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = conform(pl.DataFrame({
+        "event_id": [f"R{i}" for i in range(n)],
+        "n_posts": rng.integers(0, 30000, n),
+        "posts_first_24h": rng.integers(0, 9000, n),
+        "reach": rng.integers(0, 10**8, n),
+        "n_platforms": rng.integers(1, 6, n),
+        "negative_share": np.where(rng.random(n) < 0.05, np.nan, rng.random(n)),
+        "sentiment_intensity": rng.random(n),
+        "casualties_reported": rng.integers(0, 60, n),
+        "mentions_casualties": rng.integers(0, 60, n),
+        "mentions_officials": rng.integers(0, 120, n),
+        "mentions_minors": rng.integers(0, 40, n),
+        "rumour_signals": rng.integers(0, 80, n),
+        "rumour_share": rng.random(n) * 0.3,
+        "debunked": rng.random(n) < 0.3,
+        "affected_subject": rng.choice(["government", "individual"], n),
+        "nature": rng.choice(["political", "social", "natural"], n),
+    }), FINDINGS_SCHEMA)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    a = grade(frame, rs, now=now)
+    b = grade(frame, rs, now=now, evaluator="reference")
+    assert a.equals(b)
+    assert set(a["level"]) == {"I", "II", "III", "IV", "watch"}

@@ -12,7 +12,9 @@ import copy
 import math
 from typing import Any
 
-from workbench.grading.loader import FIELD_KINDS, RuleSet, normalise_number, value_ok
+import polars as pl
+
+from workbench.grading.loader import FIELD_KINDS, MAX_FLOAT, RuleSet, normalise_number, value_ok
 
 _CMP = {"neq": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 WARMUP_RULE = "__warmup__"
@@ -85,3 +87,21 @@ def fact_from_row(row: dict, fields: tuple[str, ...], *, event: str | None = Non
             raise FactError(f"event {event}: {f}={v!r} is not of type {kind}")
         fact[f] = v
     return fact
+
+
+def facts_from_frame(frame: pl.DataFrame, fields: tuple[str, ...]) -> list[dict]:
+    """``fact_from_row`` for a whole findings frame (already cast to FINDINGS_SCHEMA), in
+    Polars: floats rounded to 4 decimals and clamped, NaN / inf dropped, nulls dropped."""
+    exprs = []
+    for f in fields:
+        kind, col = FIELD_KINDS[f], pl.col(f)
+        if kind == "float":
+            col = (pl.when(col.is_finite()).then(col.round(4).clip(-MAX_FLOAT, MAX_FLOAT))
+                   .otherwise(None) + 0.0)
+        elif kind == "int":
+            col = col.clip(-(2**62), 2**62)
+        elif kind == "list":
+            col = col.list.drop_nulls()
+        exprs.append(col.alias(f))
+    rows = frame.select(exprs).to_dicts() if fields else [{} for _ in range(frame.height)]
+    return [{k: v for k, v in r.items() if v is not None} for r in rows]

@@ -9,13 +9,13 @@ level, because, and the finding values it read), and the rule set's version and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import polars as pl
 
-from workbench.grading.compile import fact_from_row
+from workbench.grading.compile import facts_from_frame
 from workbench.grading.loader import RANKS, RuleSet, load_ruleset
 from workbench.schema import FINDINGS_SCHEMA, GRADING_SCHEMA, NATURES, WATCH, conform
 
@@ -61,32 +61,26 @@ def grade(
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
     fields = rs.fields
-    cols = list(dict.fromkeys(["event_id", "first_seen", "nature", *fields]))
-    rows = frame.select(cols).to_dicts()
+    if frame["event_id"].null_count():
+        i = frame["event_id"].is_null().arg_max()
+        raise ValueError(f"findings row {i}: event_id is null")
+    facts = facts_from_frame(frame, fields)
     rules = {r.id: r for r in rs.rules}
     levels = rs.levels
+    if frame["first_seen"].dtype != FINDINGS_SCHEMA["first_seen"]:
+        raise TypeError("first_seen must be a UTC datetime column")
 
-    iterator = rows
+    iterator = facts
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(rows, desc=f"grading ({ev.name})", unit="event")
-    out: dict[str, list] = {k: [] for k in GRADING_SCHEMA.names()}
-    for i, row in enumerate(iterator):
-        eid = row["event_id"]
-        if eid is None:
-            raise ValueError(f"findings row {i}: event_id is null")
-        fact = fact_from_row(row, fields, event=eid)
-        fired = ev.evaluate(fact)
-        level = min((rules[f].level for f in fired), key=RANKS.__getitem__, default=WATCH)
-        nature = row["nature"] if row["nature"] in NATURES else None
-        start = row["first_seen"] or now
-        measures = [
-            {**m, "due_at": start + timedelta(hours=m["deadline_hours"])}
-            for m in rs.measures_for(level, nature)
-        ]
-        fired_sorted = sorted(fired, key=lambda f: (rules[f].rank, f))
-        trace = [
+        iterator = tqdm(facts, desc=f"grading ({ev.name})", unit="event")
+    out_level, out_fired, out_trace = [], [], []
+    for fact in iterator:
+        fired = sorted(ev.evaluate(fact), key=lambda f: (rules[f].rank, f))
+        out_level.append(rules[fired[0]].level if fired else WATCH)
+        out_fired.append(fired)
+        out_trace.append(orjson.dumps([
             {
                 "rule": f,
                 "level": rules[f].level,
@@ -95,22 +89,59 @@ def grade(
                 "values": {k: fact.get(k) for k in rules[f].fields},
                 "file": rules[f].file,
             }
-            for f in fired_sorted
-        ]
-        info = levels[level]
-        out["event_id"].append(eid)
-        out["level"].append(level)
-        out["level_rank"].append(RANKS[level])
-        out["level_name"].append(info["name"])
-        out["colour"].append(info["colour"])
-        out["nature"].append(nature or rs.default_nature)
-        out["measures"].append(measures)
-        out["fired_rules"].append(fired_sorted)
-        out["trace"].append(orjson.dumps(trace).decode())
-        out["rules_version"].append(rs.version)
-        out["rules_hash"].append(rs.hash)
+            for f in fired
+        ]).decode())
     ev.close()
-    return pl.DataFrame(out, schema=GRADING_SCHEMA)
+    base = pl.DataFrame({
+        "event_id": frame["event_id"],
+        "level": pl.Series(out_level, dtype=pl.Utf8),
+        "fired_rules": pl.Series(out_fired, dtype=pl.List(pl.Utf8)),
+        "trace": pl.Series(out_trace, dtype=pl.Utf8),
+        "nature": frame["nature"].replace_strict(
+            {n: n for n in NATURES}, default=rs.default_nature, return_dtype=pl.Utf8),
+        "_start": frame["first_seen"].fill_null(now),
+    }).with_row_index("_row")
+    level_info = pl.DataFrame({
+        "level": list(RANKS),
+        "level_rank": list(RANKS.values()),
+        "level_name": [levels[lv]["name"] for lv in RANKS],
+        "colour": [levels[lv]["colour"] for lv in RANKS],
+    })
+    return (
+        base.join(level_info, on="level", how="left")
+        .join(_measures_frame(rs, base), on="_row", how="left")
+        .sort("_row")
+        .with_columns(rules_version=pl.lit(rs.version), rules_hash=pl.lit(rs.hash))
+        .select(GRADING_SCHEMA.names())
+        .cast(dict(GRADING_SCHEMA))
+    )
+
+
+def _measures_frame(rs: RuleSet, base: pl.DataFrame) -> pl.DataFrame:
+    """``_row`` -> measures list, with due_at = first_seen (or now) + deadline, in Polars."""
+    templates = pl.DataFrame(
+        [
+            {"level": lv, "nature": nat, "_order": k, **m}
+            for lv in RANKS
+            for nat in NATURES
+            for k, m in enumerate(rs.measures_for(lv, nat))
+        ],
+        schema={"level": pl.Utf8, "nature": pl.Utf8, "_order": pl.Int64, "measure": pl.Utf8,
+                "title": pl.Utf8, "owner": pl.Utf8, "deadline_hours": pl.Float64,
+                "source": pl.Utf8},
+    )
+    fields = ["measure", "title", "owner", "deadline_hours", "due_at", "source"]
+    return (
+        base.select("_row", "level", "nature", "_start")
+        .join(templates, on=["level", "nature"], how="inner")
+        .with_columns(
+            due_at=pl.col("_start")
+            + pl.duration(microseconds=(pl.col("deadline_hours") * 3.6e9).round().cast(pl.Int64))
+        )
+        .sort("_row", "_order")
+        .group_by("_row", maintain_order=True)
+        .agg(measures=pl.struct(fields))
+    )
 
 
 def level_counts(gradings: pl.DataFrame) -> pl.DataFrame:
