@@ -41,7 +41,11 @@ def test_briefing_levels_evidence_measures(tables):
     first_seen = f.filter(pl.col("event_id") == "E000001")["first_seen"][0]
     due = briefing._fmt_time(first_seen + timedelta(hours=5), "Asia/Shanghai")
     assert f"| 发布权威信息 | spokesperson | {due} | 5.0 |" in md
-    assert "**overdue** at grading time" in md and "due in" in md
+    assert "due in" in md
+    later = briefing.build_briefing(f, g, p, a, graded_at=graded + timedelta(days=5), top_n=1)
+    assert "**deadline passed** at grading time" in later
+    # the fixture's official post came 12 h after first seen: the 5 h publish deadline is late
+    assert "**late**: first official post" in md
     # evidence: representative post ids back the volume
     reps = f["representative_post_ids"][0]
     assert f"`{reps[0]}`" in md

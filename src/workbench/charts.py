@@ -415,13 +415,14 @@ def sentiment_over_time(
         .group_by(keys)
         .agg(posts=pl.len(), negative_share=neg.mean())
         .sort(keys)
-        .with_columns(t=pl.col("_bin").dt.strftime(_ISO))
+        .with_columns(t=pl.col("_bin").dt.strftime(_ISO),
+                      t_end=pl.col("_bin").dt.offset_by(freq).dt.strftime(_ISO))
         .drop("_bin")
         .collect()
     )
     x = alt.X("t:T", title=f"time ({tz})")
     bars = alt.Chart(agg).mark_bar(opacity=0.25, color="#7f9cbf").encode(
-        x=x, y=alt.Y("sum(posts):Q", title=f"posts per {freq}"),
+        x=x, x2="t_end:T", y=alt.Y("sum(posts):Q", title=f"posts per {freq}"),
     )
     line_enc: dict[str, Any] = dict(
         x=x,

@@ -198,12 +198,18 @@ def _event_section(
         out += ["**Measures, owners and deadlines**", "",
                 "| measure | owner | deadline | hours from first seen | status | source |",
                 "|---|---|---|---|---|---|"]
+        official = row.get("first_official_response_at")
         for m in sorted(measures, key=lambda m: (m.get("due_at") is None, m.get("due_at"))):
             due = m.get("due_at")
-            if due is None or graded_at is None:
+            publish = "publish" in str(m.get("measure") or "")
+            if publish and official is not None and due is not None:
+                # an official post is the authoritative information the measure asks for
+                status = (f"met: official post {_fmt_time(official, tz)}" if official <= due
+                          else f"**late**: first official post {_fmt_time(official, tz)}")
+            elif due is None or graded_at is None:
                 status = "—"
             elif due < graded_at:
-                status = "**overdue** at grading time"
+                status = "**deadline passed** at grading time"
             else:
                 status = f"due in {(due - graded_at).total_seconds() / 3600:.1f} h"
             out.append(f"| {m.get('title') or m.get('measure')} | {m.get('owner') or '—'} | "
