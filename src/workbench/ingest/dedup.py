@@ -12,22 +12,24 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 MIN_CHARS = 8
 
 
 def collapse(posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    # Cheap 64-bit hashes find the candidates; exact string comparison decides among them.
-    suspect = posts.select(pl.col("post_id").hash().is_duplicated()).to_series()
-    if not suspect.any():
+    """(first row of each post_id, the other rows). One pass over 64-bit hashes; rows whose
+    hash repeats are confirmed by comparing the id strings (a hash collision is kept)."""
+    keep = posts.select(pl.col("post_id").hash().is_first_distinct()).to_series()
+    if keep.all():
         return posts, posts.clear()
-    rows = suspect.arg_true()
-    first = posts[rows].select(pl.col("post_id").is_first_distinct()).to_series()
-    drop = rows.filter(~first)
-    keep = pl.Series(np.ones(posts.height, dtype=bool)).scatter(drop, False)
-    return posts.filter(keep), posts[drop]
+    drop = (~keep).arg_true()
+    flagged = posts["post_id"].gather(drop)
+    earlier = set(posts.filter(keep & posts["post_id"].is_in(flagged.implode()))["post_id"].to_list())
+    collided = drop.filter(~flagged.is_in(list(earlier)))
+    if len(collided):
+        keep = keep.scatter(collided, True)
+    return posts.filter(keep), posts.filter(~keep)
 
 
 # ASCII punctuation and symbols plus the common CJK ones (an explicit class is much faster
