@@ -27,7 +27,6 @@ output_dir: str = "rule-tuning-out"
 # %%
 from pathlib import Path  # noqa: E402
 
-import polars as pl  # noqa: E402
 from IPython.display import Markdown, display  # noqa: E402
 
 from workbench import charts  # noqa: E402
@@ -46,16 +45,14 @@ display(Markdown(f"{findings.height} archived events from {findings['case'].n_un
 # ## Which events change level, and why
 
 # %%
-diff = tuning.compare(findings, old, new)
-display(Markdown(tuning.summary(diff)))
+result = tuning.compare(findings, old, new)
+display(Markdown(tuning.summary(result)))
 
 # %% [markdown]
 # ## Level distribution before and after
 
 # %%
-before = diff.select("event_id", level=pl.col("level_old"), rules=pl.lit("old"))
-after = diff.select("event_id", level=pl.col("level_new"), rules=pl.lit("new"))
-charts.level_distribution(pl.concat([before, after]), by="rules", grouped=True)
+charts.level_distribution(result.levels, by="rules", grouped=True)
 
 # %%
-diff.write_parquet(Path(output_dir) / "diff.parquet")
+result.diff.write_parquet(Path(output_dir) / "diff.parquet")

@@ -83,10 +83,10 @@ def test_rule_tuning_executes_on_archived_cases(kernel, tmp_path):
     assert not _outputs(nb, "error")
     text = _text(nb)
     # from 50 posts on, volume-iv fires: all 6 archived events go from watch to IV
-    assert "**6 of 6 archived events change level** (2 cases)" in text
-    assert "| a/r1 | E000001 |" in text and "| watch | IV | up | volume-iv-noticeable |" in text
+    assert "**6 of 6 archived events change level** (2 cases;" in text
+    assert "| a/r1 | E000001 |" in text and "| watch | IV | raised | volume-iv-noticeable | — |" in text
     diff = pl.read_parquet(tmp_path / "tuning" / "diff.parquet")
-    assert diff["level_new"].to_list() == ["IV"] * 6
+    assert diff["new_level"].to_list() == ["IV"] * 6 and not diff["breaking"].any()
     assert nbformat.validate(nb) is None
 
 

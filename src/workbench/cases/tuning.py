@@ -3,8 +3,8 @@ the old and the new rules, and list the events whose level changes and why.
 
 An archived case is a run folder written by ``workbench case run`` (it holds
 ``findings.parquet``). ``with_thresholds`` writes a copy of a rule set with some condition
-values changed; ``compare`` grades the same findings with both rule sets — through the
-rules package's own ``diff`` when it has one, so the notebook and ``workbench rules diff``
+values changed; ``compare`` grades the same findings with both rule sets and diffs them with
+the rules package's own ``diff_gradings``, so the notebook and ``workbench rules diff``
 agree.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,6 @@ import polars as pl
 import yaml
 
 from workbench.schema import FINDINGS_SCHEMA, conform
-
-LEVEL_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "watch": 5}
 
 
 def archived_findings(paths: Sequence[str | Path]) -> pl.DataFrame:
@@ -89,56 +88,73 @@ def _set_value(cond: Any, fld: str, value: Any) -> bool:
     return False
 
 
-def _grade(findings: pl.DataFrame, ruleset: Any) -> pl.DataFrame:
+@dataclass
+class Tuning:
+    """The result of grading archived findings with two rule sets."""
+
+    diff: pl.DataFrame  # changed events only: the rules package's DIFF_SCHEMA + title
+    old: pl.DataFrame  # case, event_id, level, fired_rules under the old rules
+    new: pl.DataFrame  # the same under the new rules
+    old_version: str = ""
+    new_version: str = ""
+
+    @property
+    def levels(self) -> pl.DataFrame:
+        """event_id, level, rules ('old' / 'new'): for a before/after level chart."""
+        return pl.concat([
+            self.old.select("event_id", "level", rules=pl.lit("old")),
+            self.new.select("event_id", "level", rules=pl.lit("new")),
+        ])
+
+
+def compare(findings: pl.DataFrame, old_rules: str | Path, new_rules: str | Path) -> Tuning:
+    """Grade ``findings`` (from ``archived_findings``) case by case with both rule sets and
+    diff them with the rules package's ``diff_gradings`` (the same diff as
+    ``workbench rules diff``): which events change level, raised or lowered (breaking),
+    and the rules gained and lost."""
     from workbench.cases.pipeline import grade_function
+    from workbench.grading import load_ruleset
+    from workbench.grading.diff import DIFF_SCHEMA, diff_gradings
 
-    graded = grade_function()(conform(findings.with_columns(event_id=pl.col("key")),
-                                   FINDINGS_SCHEMA), ruleset)
-    return graded.select("event_id", "level", "fired_rules").rename({"event_id": "key"})
-
-
-def compare(findings: pl.DataFrame, old_rules: str | Path, new_rules: str | Path) -> pl.DataFrame:
-    """Grade ``findings`` (from ``archived_findings``) with both rule sets; one row per
-    event: case, event_id, title, level_old, level_new, change (up / down / same),
-    rules_added, rules_removed (the rules that made the difference)."""
-    from workbench import grading
-
-    old = _grade(findings, grading.load_ruleset(old_rules))
-    new = _grade(findings, grading.load_ruleset(new_rules))
-    both = (
-        findings.select("key", "case", "event_id", "title", "n_posts")
-        .join(old.rename({"level": "level_old", "fired_rules": "fired_old"}), on="key")
-        .join(new.rename({"level": "level_new", "fired_rules": "fired_new"}), on="key")
-    )
-    rank = {k: v for k, v in LEVEL_RANK.items()}
-    return (
-        both.with_columns(
-            r_old=pl.col("level_old").replace_strict(rank, default=5, return_dtype=pl.Int64),
-            r_new=pl.col("level_new").replace_strict(rank, default=5, return_dtype=pl.Int64),
-            rules_added=pl.col("fired_new").list.set_difference(pl.col("fired_old")),
-            rules_removed=pl.col("fired_old").list.set_difference(pl.col("fired_new")),
-        )
-        .with_columns(
-            change=pl.when(pl.col("r_new") < pl.col("r_old")).then(pl.lit("up"))
-            .when(pl.col("r_new") > pl.col("r_old")).then(pl.lit("down (breaking)"))
-            .otherwise(pl.lit("same"))
-        )
-        .drop("r_old", "r_new", "key")
-        .sort(["change", "case", "event_id"])
-    )
+    grade = grade_function()
+    old_rs, new_rs = load_ruleset(old_rules), load_ruleset(new_rules)
+    diffs, olds, news = [], [], []
+    for (case,), part in findings.group_by("case", maintain_order=True):
+        frame = conform(part, FINDINGS_SCHEMA)
+        g_old, g_new = grade(frame, old_rs), grade(frame, new_rs)
+        diffs.append(diff_gradings(g_old, g_new, case=str(case)))
+        keep = ["event_id", "level", "fired_rules"]
+        olds.append(g_old.select(keep).with_columns(case=pl.lit(case)))
+        news.append(g_new.select(keep).with_columns(case=pl.lit(case)))
+    diff = pl.concat(diffs) if diffs else pl.DataFrame(schema=DIFF_SCHEMA)
+    titles = findings.select("case", "event_id", "title", "n_posts")
+    diff = diff.join(titles, on=["case", "event_id"], how="left").sort(
+        ["breaking", "case", "event_id"], descending=[True, False, False])
+    empty = pl.DataFrame(schema={"event_id": pl.Utf8, "level": pl.Utf8,
+                                 "fired_rules": pl.List(pl.Utf8), "case": pl.Utf8})
+    return Tuning(diff=diff, old=pl.concat(olds) if olds else empty,
+                  new=pl.concat(news) if news else empty,
+                  old_version=f"{old_rs.version} ({old_rs.hash})",
+                  new_version=f"{new_rs.version} ({new_rs.hash})")
 
 
-def summary(diff: pl.DataFrame) -> str:
+def summary(result: Tuning) -> str:
     """Markdown: how many events change level, and each change with its rules."""
-    changed = diff.filter(pl.col("change") != "same")
-    lines = [f"**{changed.height} of {diff.height} archived events change level** "
-             f"({diff['case'].n_unique() if diff.height else 0} cases)."]
-    if changed.height:
-        lines += ["", "| case | event | title | old | new | change | rules added | rules removed |",
+    diff = result.diff
+    n_events, n_cases = result.old.height, result.old["case"].n_unique() if result.old.height else 0
+    lowered = int(diff["breaking"].sum()) if diff.height else 0
+    lines = [f"**{diff.height} of {n_events} archived events change level** ({n_cases} cases; "
+             f"old rules {result.old_version}, new {result.new_version}); "
+             f"{diff.height - lowered} raised, {lowered} lowered"
+             + (" — **breaking**: the new rules give these events less attention." if lowered
+                else ".")]
+    if diff.height:
+        lines += ["", "| case | event | title | old | new | change | rules gained | rules lost |",
                   "|---|---|---|---|---|---|---|---|"]
-        for r in changed.iter_rows(named=True):
+        for r in diff.iter_rows(named=True):
+            change = "lowered (breaking)" if r["breaking"] else r["change"]
             lines.append(
-                f"| {r['case']} | {r['event_id']} | {r['title'] or ''} | {r['level_old']} | "
-                f"{r['level_new']} | {r['change']} | {', '.join(r['rules_added']) or '—'} | "
-                f"{', '.join(r['rules_removed']) or '—'} |")
+                f"| {r['case']} | {r['event_id']} | {r['title'] or ''} | {r['old_level']} | "
+                f"{r['new_level']} | {change} | {', '.join(r['rules_gained']) or '—'} | "
+                f"{', '.join(r['rules_lost']) or '—'} |")
     return "\n".join(lines)
