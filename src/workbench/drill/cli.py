@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--until", type=float, default=None, help="stop this many hours after the onset")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the scenario's post counts")
     p.add_argument("--rules", default=None, help="rule set folder (default: the project's rules/)")
+    p.add_argument("--event-threshold", type=float, default=None,
+                   help="event clustering distance threshold (default: events.EventConfig's)")
     p.add_argument("--no-charts", action="store_true", help="skip the charts")
     p.set_defaults(func=_run)
 
@@ -36,9 +38,15 @@ def _run(args) -> int:
     from workbench.drill import run
     from workbench.simulate import ScenarioError
 
+    config = None
+    if args.event_threshold is not None:
+        from workbench.events import EventConfig
+
+        config = EventConfig(threshold=args.event_threshold)
     try:
         res = run(args.scenario, args.out, seed=args.seed, every_hours=args.every, until_hours=args.until,
-                  scale=args.scale, rules=args.rules, charts=not args.no_charts, progress=True)
+                  scale=args.scale, rules=args.rules, event_config=config, charts=not args.no_charts,
+                  progress=True)
     except (ScenarioError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -58,7 +58,7 @@ def volume_chart(truth_posts: pl.DataFrame, truth: dict[str, Any], score: DrillS
         .group_by("hour", "what").agg(posts=pl.len()).sort("hour")
     )
     bars = alt.Chart(alt.Data(values=hourly.to_dicts())).mark_bar().encode(
-        x=alt.X("hour:T", title="Beijing time"),
+        x=alt.X("yearmonthdatehours(hour):T", title="Beijing time"),
         y=alt.Y("posts:Q", stack=True, title="posts per hour"),
         color=alt.Color("what:N", scale=alt.Scale(range=["#b2182b", "#bdbdbd"],
                                                   domain=["incident 事件", "background 背景"]), title=None),
@@ -92,8 +92,9 @@ def level_chart(track: pl.DataFrame, intended: str) -> alt.LayerChart:
     order = ["I", "II", "III", "IV", "watch"]
     line = alt.Chart(alt.Data(values=data)).mark_line(interpolate="step-after", color="#555").encode(
         x=alt.X("t:T", title="Beijing time"),
-        y=alt.Y("level_rank:Q", scale=alt.Scale(domain=[5.3, 0.7]), title="level (I at top, 5 = watch)",
-                axis=alt.Axis(values=[1, 2, 3, 4, 5])),
+        y=alt.Y("level_rank:Q", scale=alt.Scale(domain=[5.3, 0.7]), title="level",
+                axis=alt.Axis(values=[1, 2, 3, 4, 5],
+                              labelExpr="['', 'I', 'II', 'III', 'IV', 'watch'][datum.value]")),
     )
     points = alt.Chart(alt.Data(values=data)).mark_point(filled=True, size=50).encode(
         x="t:T", y="level_rank:Q",

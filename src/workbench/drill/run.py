@@ -38,8 +38,13 @@ def _data(scenario: str | Path, out: Path, seed: int | None, scale: float) -> Pa
 
 def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, every_hours: float = 1.0,
         until_hours: float | None = None, scale: float = 1.0, pipeline: Pipeline | None = None,
-        rules: str | Path | None = None, charts: bool = True, progress: bool = False) -> DrillResult:
-    """Run a drill on a scenario YAML (simulated into ``out_dir/data``) or a simulated folder."""
+        rules: str | Path | None = None, event_config=None, charts: bool = True,
+        progress: bool = False) -> DrillResult:
+    """Run a drill on a scenario YAML (simulated into ``out_dir/data``) or a simulated folder.
+
+    ``event_config``: an ``events.EventConfig`` for the default pipeline (e.g. to drill a
+    different clustering threshold); ``pipeline`` replaces the default pipeline entirely.
+    """
     from workbench import ingest
 
     out = Path(out_dir)
@@ -51,7 +56,8 @@ def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, e
     if pipeline is None:
         from workbench import grading
 
-        pipeline = WorkbenchPipeline(ruleset=grading.load_ruleset(rules) if rules else grading.load_ruleset())
+        pipeline = WorkbenchPipeline(ruleset=grading.load_ruleset(rules) if rules else grading.load_ruleset(),
+                                     event_config=event_config)
     rp = replay(result.posts, truth, pipeline, every_hours=every_hours, until_hours=until_hours,
                 progress=progress)
     score = evaluate(rp.timeline, truth, incident_total=rp.incident_total, graded_nature=rp.graded_nature)
