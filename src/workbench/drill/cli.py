@@ -20,14 +20,14 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("scenario", help="scenario YAML or simulated folder")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--seed", type=int, default=None, help="random seed; none = the scenario's own")
     p.add_argument("--out", required=True, help="output directory for the report")
     p.add_argument("--every", type=float, default=1.0, help="clock step in hours")
     p.add_argument("--until", type=float, default=None, help="stop this many hours after the onset")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the scenario's post counts")
-    p.add_argument("--rules", default=None, help="rule set folder (default: the project's rules/)")
+    p.add_argument("--rules", default=None, help="rule set folder; none = the project's rules/")
     p.add_argument("--event-threshold", type=float, default=None,
-                   help="event clustering distance threshold (default: events.EventConfig's)")
+                   help="event clustering distance threshold; none = events.EventConfig's")
     p.add_argument("--no-charts", action="store_true", help="skip the charts")
     p.set_defaults(func=_run)
 

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("scenario", help="scenario YAML file, e.g. scenarios/flagship.yaml")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's seed)")
+    p.add_argument("--seed", type=int, default=None, help="random seed; none = the scenario's own")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the scenario's post counts")
     p.set_defaults(func=_run)
