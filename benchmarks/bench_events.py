@@ -186,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         embedder.encode(frame.select(clean_expr()).to_series().unique().to_list(), progress=True)
     print(f"embeddings ready in {time.perf_counter() - t:.1f} s (model {embedder.model_id}, "
           f"cached on disk)")
+    # imports and jieba's dictionary are paid once per process by both methods: not timed
+    import bertopic  # noqa: F401
+    import scipy.cluster.hierarchy  # noqa: F401
+
+    from workbench.events.topics import _quiet_jieba
+
+    _quiet_jieba()
     cases = [
         ("CrisisLexT26", crisis, {"use_structure": True}),
         ("CED, with reposts structure", ced, {"use_structure": True}),

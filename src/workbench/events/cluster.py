@@ -2,10 +2,10 @@
 
 ``d(a, b) = (1 - cos(a, b)) + time_weight * min(1, |t_a - t_b| / time_scale)``
 
-Average-linkage agglomerative clustering cut at ``threshold`` (no number of events to
+Average-linkage agglomerative clustering (scipy) cut at ``threshold`` (no number of events to
 guess; a cascade unlike any other stays an event of its own). Above ``max_direct`` units
-a k-means pass (on the embedding plus a scaled time coordinate) first groups them into
-``max_direct`` micro-clusters, which are then clustered the same way (centroids + median
+a k-means pass (on a PCA of the embedding plus a scaled time coordinate) first groups
+them into ``max_direct / 2`` micro-clusters, which are then clustered the same way (centroids + median
 times). Deterministic: the k-means seed is pinned and the rest is exact.
 """
 
@@ -18,10 +18,11 @@ import numpy as np
 
 @dataclass
 class TextTimeClusterer:
-    threshold: float = 0.55
-    time_weight: float = 0.5
-    time_scale_hours: float = 72.0
-    max_direct: int = 2000
+    threshold: float = 0.45
+    time_weight: float = 0.6
+    time_scale_hours: float = 336.0
+    max_direct: int = 4000
+    micro_dims: int = 64
     random_state: int = 0
 
     def distances(self, X: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -32,15 +33,14 @@ class TextTimeClusterer:
         return D.astype(np.float64)
 
     def _agglomerate(self, X: np.ndarray, hours: np.ndarray) -> np.ndarray:
-        from sklearn.cluster import AgglomerativeClustering
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
 
         if len(X) == 1:
             return np.zeros(1, dtype=np.int64)
-        model = AgglomerativeClustering(
-            n_clusters=None, metric="precomputed", linkage="average",
-            distance_threshold=self.threshold,
-        )
-        return model.fit_predict(self.distances(X, hours)).astype(np.int64)
+        D = squareform(self.distances(X, hours), checks=False)
+        tree = linkage(D, method="average")
+        return fcluster(tree, t=self.threshold, criterion="distance").astype(np.int64) - 1
 
     def fit(self, X: np.ndarray, hours: np.ndarray) -> TextTimeClusterer:
         X = np.asarray(X, dtype=np.float32)
@@ -69,10 +69,14 @@ class TextTimeClusterer:
         from sklearn.cluster import MiniBatchKMeans
 
         # time as one more coordinate: one time_scale apart ~ the cosine distance weight
+        from sklearn.decomposition import PCA
+
         t = (hours - hours.min()) / self.time_scale_hours * np.sqrt(self.time_weight)
-        Z = np.hstack([X, t[:, None].astype(np.float32)])
-        km = MiniBatchKMeans(n_clusters=self.max_direct, random_state=self.random_state,
-                             batch_size=4096, n_init=1, max_iter=50)
+        dims = min(self.micro_dims, X.shape[1], len(X))
+        R = PCA(n_components=dims, random_state=self.random_state).fit_transform(X)
+        Z = np.hstack([R, t[:, None]]).astype(np.float32)
+        km = MiniBatchKMeans(n_clusters=self.max_direct // 2, random_state=self.random_state,
+                             batch_size=2048, n_init=1, max_iter=20)
         labels = km.fit_predict(Z)
         _, labels = np.unique(labels, return_inverse=True)
         return labels.astype(np.int64)
@@ -83,8 +87,11 @@ class TextTimeClusterer:
 
 def _relabel(labels: np.ndarray, hours: np.ndarray) -> np.ndarray:
     """Number clusters by their first time (then size), so ids are stable and readable."""
-    uniq = np.unique(labels)
-    first = {u: hours[labels == u].min() for u in uniq}
-    order = sorted(uniq, key=lambda u: (first[u], -(labels == u).sum(), u))
-    remap = {u: i for i, u in enumerate(order)}
-    return np.array([remap[u] for u in labels], dtype=np.int64)
+    uniq, inv = np.unique(labels, return_inverse=True)
+    first = np.full(len(uniq), np.inf)
+    np.minimum.at(first, inv, hours)
+    size = np.bincount(inv, minlength=len(uniq))
+    order = np.lexsort((uniq, -size, first))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[inv]

@@ -30,10 +30,10 @@ class EventConfig:
       posts (records splits and merges), instead of adding new posts incrementally.
     """
 
-    threshold: float = 0.55
-    time_weight: float = 0.5
-    time_scale_hours: float = 72.0
-    max_direct: int = 2000
+    threshold: float = 0.45
+    time_weight: float = 0.6
+    time_scale_hours: float = 336.0
+    max_direct: int = 4000
     use_structure: bool = True
     embed_all: bool = False
     merge_threshold: float = 0.2
