@@ -140,6 +140,7 @@ class WatchLoop:
         self.on_alert = on_alert
         self.timings: dict[str, float] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._escalation_primed = False
         self.regrade_all = False  # benchmark baseline: re-grade every event at every batch
         self.checkpoint_s = checkpoint_s
         self._unsaved_posts: list[pl.DataFrame] = []
@@ -252,7 +253,11 @@ class WatchLoop:
         all_gradings = _upsert(state.gradings, gradings, drop=emptied)
         all_findings = _upsert(state.findings, findings, drop=emptied)
         t = time.perf_counter()
-        escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
+        if self._escalation_primed:
+            escalations = self.pipeline.escalations(gradings, findings, now=now)
+        else:  # first call since start: the escalation state is rebuilt from all events
+            escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
+            self._escalation_primed = True
         self._tick("escalations", t)
         esc_alerts = [
             self._escalation_alert(e, all_gradings, all_findings, now, batch)
@@ -393,6 +398,8 @@ class WatchLoop:
             grading=grading, finding=finding, now=now, batch=batch,
         )
         alert["alert_id"] = alert_id(esc.event_id, "escalation", esc.key)
+        if esc.detail.get("notify"):
+            alert["owners"] = sorted(set(alert["owners"]) | set(esc.detail["notify"]))
         alert["escalation"] = {
             "key": esc.key, "due_at": _iso(esc.due_at), "reason": esc.reason, **_jsonable(esc.detail),
         }

@@ -30,6 +30,7 @@ class WorkbenchPipeline:
         self.config = config
         self._ruleset = None
         self.sentiment = MemoSentiment()
+        self._escalator = None
 
     # -- ingest ---------------------------------------------------------------------------
     def read(self, paths: list[Path]) -> Batch:
@@ -83,7 +84,8 @@ class WorkbenchPipeline:
         rest = rest.join(later.select("post_id"), on="post_id", how="anti")
         out = []
         if rest.height:
-            events = detect(rest, embedder=self.embedder, config=self.config, ledger=ledger)
+            with _tolerant_keywords():
+                events = detect(rest, embedder=self.embedder, config=self.config, ledger=ledger)
             ledger = events.ledger
             found = conform(events.assignments, ASSIGNMENT_SCHEMA)
             out.append(found)
@@ -137,7 +139,28 @@ class WorkbenchPipeline:
         return grade(findings, self.ruleset, now=now)
 
     def escalations(self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime) -> list[Escalation]:
-        return []
+        """Time-based escalation with the grading package's ``Escalator`` (durable-rules).
+
+        ``gradings``/``findings``: the events (re)graded since the last call (all of them on
+        the first call after a start, which rebuilds the escalator's state). Events below IV
+        are not watched for escalation. The clock then advances to ``now``.
+        """
+        from workbench.grading import Escalator
+
+        if self._escalator is None:
+            self._escalator = Escalator(self.ruleset)
+        levelled = gradings.filter(pl.col("level") != "watch") if gradings.height else gradings
+        alerts = self._escalator.observe(levelled, now, findings=findings) if levelled.height else []
+        alerts += self._escalator.advance(now)
+        out = []
+        for a in alerts:
+            out.append(Escalation(
+                key=f"{a.event_id}:{a.rule_id}:{a.level}", event_id=a.event_id, level=a.escalate_to or a.level,
+                due_at=a.due_at, reason=a.because,
+                detail={"rule_id": a.rule_id, "reached_level": a.level, "escalate_to": a.escalate_to,
+                        "notify": list(a.notify)},
+            ))
+        return out
 
 
 def _merged_this_run(ledger: Any) -> dict[str, str]:
@@ -220,3 +243,38 @@ class MemoSentiment:
                 sentiment.default_model = original
 
         return swap()
+
+
+def _tolerant_keywords():
+    """Keep the watch running when the keyword step fails on a tiny batch.
+
+    ``events.topics.represent`` (BERTopic c-TF-IDF) raised on a batch whose vocabulary is a
+    single word (scipy ``diags`` got a scalar). Keywords only decorate an event; the watch
+    then gives the batch's new events no keywords (titles fall back to the first post)
+    rather than stopping.
+    """
+    import contextlib
+
+    import workbench.events.detect as detect_module
+
+    @contextlib.contextmanager
+    def swap():
+        original = getattr(detect_module, "represent", None)
+        if original is None:
+            yield
+            return
+
+        def represent(docs, labels, *args, **kwargs):
+            try:
+                return original(docs, labels, *args, **kwargs)
+            except (TypeError, ValueError) as exc:
+                log.info("keywords skipped for a batch of %d texts: %s", len(docs), exc)
+                return {}
+
+        detect_module.represent = represent
+        try:
+            yield
+        finally:
+            detect_module.represent = original
+
+    return swap()
