@@ -141,6 +141,10 @@ def simulate(sc: Scenario, seed: int | None = None) -> Simulation:
             for t in process.pulse_times(r_time, round(0.06 * m), at=rum.debunk_at_hours + 0.1,
                                          scale_hours=2.0, hi=hi):
                 roots.append((float(t), "debunk_react", None, ""))
+    # the next day's follow-up: investigations, accountability, reflection (a small second wave)
+    if hi > 30:
+        for t in process.pulse_times(r_time, round(0.06 * m), at=22.0, scale_hours=8.0, hi=hi):
+            roots.append((float(t), "aftermath", None, ""))
     n_main = max(4, m - len(roots))
     wave = process.wave_times(r_time, n_main, peak_hours=sc.peak_hours, shape=sc.shape, hi=hi,
                               start_offset=start_offset, start_hour_of_day=start_hod, rhythm=0.6)
