@@ -60,12 +60,24 @@ def test_timeline_rebins_long_series_past_the_row_limit():
     counts[5000] = 500
     f = conform(pl.DataFrame({"event_id": ["E9"], "title": ["长"], "hourly_counts": [counts],
                               "first_seen": [frames.T0]}), FINDINGS_SCHEMA)
-    spec = charts.event_timeline(f, max_bins=500).to_dict()  # no MaxRowsError
+    spec = charts.event_timeline(f, max_bins=500, trim_tail=None).to_dict()  # no MaxRowsError
     bars = _dataset(spec, 0)
     assert len(bars) <= 500
     assert sum(b["posts"] for b in bars) == sum(counts)
     assert any(b["kind"] == "burst" for b in bars)
     assert spec["layer"][0]["encoding"]["y"]["title"] == "posts per 48 h"
+
+
+def test_timeline_trims_a_long_quiet_tail_and_says_so():
+    counts = [50, 80, 40, 20] + [0] * 2000 + [1] * 10
+    f = conform(pl.DataFrame({"event_id": ["E8"], "hourly_counts": [counts],
+                              "first_seen": [frames.T0],
+                              "last_seen": [frames.T0 + timedelta(hours=len(counts))]}),
+                FINDINGS_SCHEMA)
+    spec = charts.event_timeline(f).to_dict()
+    bars = _dataset(spec, 0)
+    assert sum(b["posts"] for b in bars) == 190 and len(bars) <= 30
+    assert spec["title"]["subtitle"] == ["10 later posts (to 2024-08-24) not shown"]
 
 
 def test_robust_z_flags_a_spike():

@@ -159,6 +159,7 @@ def event_timeline(
     max_bins: int = 1000,
     max_deadlines: int = 8,
     deadline_horizon_hours: float = 48.0,
+    trim_tail: float | None = 0.95,
     width: int = 680,
     height: int = 240,
 ) -> alt.LayerChart:
@@ -166,10 +167,24 @@ def event_timeline(
     level changes (``level_changes``: columns ``at`` (UTC) and ``level``) and the deadlines
     of the prescribed measures (from ``grading``'s ``measures``) as marked vertical rules.
     Deadlines more than ``deadline_horizon_hours`` after the last activity (e.g. a week-long
-    follow-up) are listed in the subtitle instead of stretching the time axis.
+    follow-up) are listed in the subtitle instead of stretching the time axis; so is a long
+    quiet tail: the axis ends a margin after ``trim_tail`` of the posts (None = show all).
     """
     row = _row(finding)
     assert row is not None
+    hidden = ""
+    counts = list(row.get("hourly_counts") or [])
+    if trim_tail and 0 < trim_tail < 1 and sum(counts) > 0:
+        # a long quiet tail (real cascades trickle on for weeks) would squash the event:
+        # show up to where trim_tail of the posts are, plus a margin
+        cum = np.cumsum(counts)
+        cut = int(np.searchsorted(cum, trim_tail * cum[-1])) + 1
+        end = cut + max(24, cut // 10)
+        if end < len(counts):
+            rest = int(sum(counts[end:]))
+            last = _to_local_iso(row.get("last_seen"), tz) or ""
+            hidden = f"{rest:,} later posts (to {last[:10]}) not shown"
+            row = dict(row, hourly_counts=counts[:end])
     series = hourly_frame(row, max_bins=max_bins)
     step = int(series["hours"][0]) if series.height else 1
     data = series.with_columns(
@@ -266,8 +281,9 @@ def event_timeline(
     title = f"{row.get('event_id', '')} {row.get('title') or ''}".strip() + level
     chart = alt.layer(*layers).resolve_scale(y="independent", color="independent")
     heading: Any = title
-    if later:
-        heading = alt.TitleParams(title, subtitle="later deadlines: " + "; ".join(later))
+    notes = ([hidden] if hidden else []) + (["later deadlines: " + "; ".join(later)] if later else [])
+    if notes:
+        heading = alt.TitleParams(title, subtitle=notes)
     return chart.properties(title=heading, width=width, height=height)
 
 
