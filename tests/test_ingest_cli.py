@@ -32,14 +32,14 @@ def test_ingest_command_writes_and_summarises(tmp_path, capsys):
                  "--out", str(out), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "read 56 = accepted 22 + quarantined 32 + duplicates 2  (balanced)" in printed
-    assert "rows per platform: weibo 9" in printed
+    assert "read 57 = accepted 23 + quarantined 32 + duplicates 2  (balanced)" in printed
+    assert "rows per platform: weibo 10" in printed
     assert "time span (UTC): 2012-06-08T06:22:06+00:00 .. 2024-05-03T04:00:00+00:00" in printed
     assert "quarantined by reason: missing_timestamp 5" in printed
     posts = ingest.load(out)
     assert isinstance(posts, pl.LazyFrame)
     frame = posts.collect()
-    assert frame.schema == POST_SCHEMA and frame.height == 22
+    assert frame.schema == POST_SCHEMA and frame.height == 23
     assert ingest.load_quarantine(out).collect().height == 32
     assert ingest.load_report(out)["total"]["balanced"] is True
 

@@ -23,7 +23,7 @@ EXPECTED = {
         (8, 3, 4, 1, {"missing_id", "bad_timestamp", "implausible_timestamp", "missing_timestamp"}),
     "ced/CED_Dataset/original-microblog/2_AAAAAAAA2_2222222222.json": (1, 1, 0, 0, set()),
     "ced/CED_Dataset/rumor-repost/2_AAAAAAAA2_2222222222.json":
-        (4, 1, 3, 0, {"bad_type:mid", "bad_type:text", "not_object"}),
+        (5, 2, 3, 0, {"bad_type:mid", "bad_type:date", "not_object"}),
     "ced/CED_Dataset/original-microblog/3_AAAAAAAA3_3333333333.json": (1, 0, 1, 0, {"bad_json"}),
     "ced/CED_Dataset/non-rumor-repost/3_AAAAAAAA3_3333333333.json": (2, 1, 1, 0, {"missing_year"}),
     "ced/CED_Dataset/original-microblog/4_AAAAAAAA4_4444444444.json": (1, 1, 0, 0, set()),
@@ -73,7 +73,7 @@ def test_totals_balance_and_match_tables(result):
     total = result.report["total"]
     assert total["balanced"]
     assert total["read"] == total["accepted"] + total["quarantined"] + total["duplicates"]
-    assert total["accepted"] == result.posts.height == 22
+    assert total["accepted"] == result.posts.height == 23
     assert total["quarantined"] == result.quarantine.height == 32
     assert total["duplicates"] == 2
     assert sum(result.report["quarantine_reasons"].values()) == result.quarantine.height
@@ -117,8 +117,9 @@ def test_ced_times_trees_and_authors(result):
     assert by["weibo:R1a"]["parent_id"] == "weibo:AAAAAAAA1"
     assert by["weibo:R1c"]["parent_id"] == "weibo:R1b"
     assert {by[k]["root_id"] for k in ("weibo:R1a", "weibo:R1b", "weibo:R1c")} == {"weibo:AAAAAAAA1"}
-    # screen-name uid kept as the author id; int uid made a string
+    # screen-name uid kept as the author id; scalars in text fields taken as text
     assert by["weibo:R1b"]["author_id"] == "some_screen_name"
+    assert (by["weibo:R2c"]["author_id"], by["weibo:R2c"]["text"]) == ("2000000012", "42")
     assert by["weibo:R1a"]["event_label"] == "rumor/1_AAAAAAAA1"
     assert by["weibo:R4a"]["event_label"] == "non-rumor/4_AAAAAAAA4"
     assert by["weibo:R1a"]["url"] == "https://weibo.com/2000000001/R1a"

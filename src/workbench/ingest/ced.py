@@ -23,8 +23,10 @@ comments). How the quirks are handled:
   non-empty text.
 
 Repost files go through ``pl.read_json`` with an explicit schema (fast); a file it cannot read
-(bad JSON, wrong value types, another encoding) is re-read record by record with orjson, so
-each bad record is quarantined on its own.
+(bad JSON, an object or array where text belongs, another encoding) is re-read record by
+record with orjson, so each bad record is quarantined on its own. Both paths take scalar
+values (numbers, booleans) in text fields as their text (``"uid": 123`` -> ``"123"``); a date
+that is not a date string is then quarantined as ``bad_timestamp``.
 
 Single files work too: an original file yields just that post; a repost file yields its
 reposts (the sibling original file supplies the mid, time and folder label).
@@ -403,7 +405,9 @@ def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: R
             rec = {}
         for key in REPOST_SCHEMA:
             v = rec.get(key)
-            if isinstance(v, int) and not isinstance(v, bool) and key in ("mid", "uid", "parent"):
+            if isinstance(v, bool):  # scalars become text, as the fast path does
+                v = "true" if v else "false"
+            elif isinstance(v, int | float):
                 v = str(v)
             if v is not None and not isinstance(v, str):
                 bad = bad or f"bad_type:{key}|{key} is {type(v).__name__}: {orjson.dumps(v)[:80].decode()}"
