@@ -65,7 +65,7 @@ def test_raised_level_is_not_breaking(cases: Path, tmp_path: Path, capsys):
     new = _variant(tmp_path, "new2", "{field: mentions_casualties, op: gte, value: 5}\n",
                    "{field: mentions_casualties, op: gte, value: 5}\n")  # unchanged file ...
     f = new / "grading" / "volume.yaml"
-    f.write_text(f.read_text("utf-8").replace("{field: n_posts, op: gte, value: 200}",
+    f.write_text(f.read_text("utf-8").replace("{field: n_posts, op: gte, value: 300}",
                                               "{field: n_posts, op: gte, value: 10}"), "utf-8")
     assert main(["rules", "diff", str(ROOT / "rules"), str(new), "--cases", str(cases)]) == 0
     out = capsys.readouterr().out

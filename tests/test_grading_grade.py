@@ -114,10 +114,10 @@ def test_lazyframe_input_and_bad_types(rs, findings):
 def test_rerunning_a_cell_reuses_the_ruleset(rs):
     e1, e2 = GradingEngine(rs), GradingEngine(rs)  # no "already registered"
     assert e1.ruleset_name == e2.ruleset_name
-    assert e1.evaluate({"n_posts": 250}) == ["volume-iv-noticeable"]
+    assert e1.evaluate({"n_posts": 350}) == ["volume-iv-noticeable"]
     assert e2.evaluate({"n_posts": 10}) == []
     again = load_ruleset(ROOT / "rules")
-    assert GradingEngine(again).evaluate({"n_posts": 250}) == ["volume-iv-noticeable"]
+    assert GradingEngine(again).evaluate({"n_posts": 350}) == ["volume-iv-noticeable"]
 
 
 def test_or_firings_are_deduplicated(rs):

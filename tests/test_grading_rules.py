@@ -34,7 +34,8 @@ def test_cli_rules_check_exit_codes(rules_copy: Path, capsys):
     assert main(["rules", "check", str(RULES)]) == 0
     assert "OK" in capsys.readouterr().out
     f = rules_copy / "grading" / "volume.yaml"
-    f.write_text(f.read_text("utf-8").replace("value: 200}", "value: 201}", 1), "utf-8")
+    f.write_text(f.read_text("utf-8").replace("{field: n_posts, op: gte, value: 300}",
+                                            "{field: n_posts, op: gte, value: 301}"), "utf-8")
     assert main(["rules", "check", str(rules_copy)]) == 1
     out = capsys.readouterr().out
     assert "grading/volume.yaml:" in out and "[volume-iv-noticeable]" in out
@@ -68,15 +69,15 @@ def test_duplicate_id_is_reported_with_file_and_line(rules_copy: Path):
 def test_unknown_field_and_wrong_type_name_the_rule(rules_copy: Path):
     f = rules_copy / "grading" / "rumour.yaml"
     text = f.read_text("utf-8")
-    text = text.replace("{field: rumour_signals, op: gte, value: 5}",
-                        "{field: rumour_count, op: gte, value: 5}")
-    text = text.replace("{field: rumour_share, op: gte, value: 0.15}",
-                        "{field: rumour_share, op: gte, value: \"0.15\"}")
+    text = text.replace("{field: rumour_signals, op: gte, value: 8}",
+                        "{field: rumour_count, op: gte, value: 8}")
+    text = text.replace("{field: rumour_share, op: gte, value: 0.05}",
+                        "{field: rumour_share, op: gte, value: \"0.05\"}")
     f.write_text(text, "utf-8")
     problems = _problems(rules_copy)
     by_rule = {p.rule_id: p for p in problems}
     assert "unknown findings field 'rumour_count'" in by_rule["rumour-iv-signals"].message
-    assert "not of rumour_share's type" in by_rule["rumour-ii-casualty-rumour"].message
+    assert "not of rumour_share's type" in by_rule["rumour-iii-spreading"].message
     for p in problems:
         assert p.file == "grading/rumour.yaml" and p.line and p.line > 1
         assert f"{p.file}:{p.line}: [{p.rule_id}]" in str(p)
@@ -122,7 +123,7 @@ def test_hash_changes_with_content_and_version_is_recorded(rules_copy: Path):
     f = rules_copy / "grading" / "volume.yaml"
     f.write_text(f.read_text("utf-8") + "\n# a comment\n", "utf-8")
     assert load_ruleset(rules_copy).hash != a.hash
-    assert a.version == "2026.11.1"
+    assert a.version == "2026.11.2"
 
 
 def test_measures_cite_their_source():
