@@ -1,8 +1,9 @@
 """Pseudonymisation: author ids become salted hashes in everything an ingest writes.
 
-``author_id`` -> ``"a_" + HMAC-SHA256(salt, author_id)[:16 hex]`` (the same author gets the same
-pseudonym under the same salt, so spread and influence analysis still works); ``author_name``
--> null. Post ids (``post_id``, ``parent_id``, ``root_id``) are not author ids and are kept.
+``author_id`` -> ``"a_" + keyed BLAKE2b(author_id; key = SHA-256(salt))``, 16 hex digits (a
+keyed hash is a MAC: without the salt the pseudonyms cannot be recomputed from guessed ids;
+the same author gets the same pseudonym under the same salt, so spread and influence analysis
+still works); ``author_name`` -> null. Post ids (``post_id``, ``parent_id``, ``root_id``) are not author ids and are kept.
 Author ids also hide in other places, which are scrubbed too:
 
 - ``url`` values that contain the author id or name (Weibo permalinks ``weibo.com/<uid>/<mid>``,
@@ -19,7 +20,6 @@ Ids quoted inside post text (``//@name:`` repost chains, @mentions) are content 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 
@@ -37,14 +37,24 @@ def salt_from_env() -> str:
     return salt
 
 
-def pseudonym(value: str, salt: str) -> str:
-    return "a_" + hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+def _key(salt: str) -> bytes:
+    return hashlib.sha256(salt.encode()).digest()
+
+
+def pseudonym(value: str, salt: str, *, key: bytes | None = None) -> str:
+    key = key or _key(salt)
+    return "a_" + hashlib.blake2b(value.encode(), key=key, digest_size=8).hexdigest()
 
 
 def _hash_column(frame: pl.DataFrame, column: str, salt: str) -> pl.Series:
+    """Each distinct value hashed once (a Python call per distinct author), joined back."""
     uniques = frame[column].drop_nulls().unique()
-    mapping = {v: pseudonym(v, salt) for v in uniques.to_list()}
-    return frame[column].replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+    key = _key(salt)
+    blake2b = hashlib.blake2b
+    hashed = ["a_" + blake2b(v.encode(), key=key, digest_size=8).hexdigest() for v in uniques.to_list()]
+    mapping = pl.DataFrame({column: uniques, "_pseudonym": pl.Series(hashed, dtype=pl.Utf8)})
+    joined = frame.select(column).join(mapping, on=column, how="left", maintain_order="left")
+    return joined["_pseudonym"].alias(column)
 
 
 def scrub_path(path: str, salt: str) -> str:
