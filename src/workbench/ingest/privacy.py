@@ -27,7 +27,9 @@ import polars as pl
 
 ENV_VAR = "WORKBENCH_PSEUDONYMISE_SALT"
 REDACTED = "[redacted: pseudonymised ingest; see source_file and source_row]"
-_CED_NAME = re.compile(r"^(.*?/?\d+_[0-9A-Za-z]+_)([^/\\]+)(\.json)$")
+_CED_NAME = re.compile(
+    r"^(.*?(?:original-microblog|rumor-repost|non-rumor-repost)[/\\]\d+_[0-9A-Za-z]+_)([^/\\]+)(\.json)$"
+)
 
 
 def salt_from_env() -> str:
