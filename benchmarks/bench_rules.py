@@ -105,5 +105,29 @@ def main(n: int = 100_000) -> None:
                                for r in level_counts(ge).iter_rows(named=True)))
 
 
+def ced_distribution() -> None:
+    """Level distribution over the CED Weibo events (one event per CED source file)."""
+    data = ROOT / ".." / "shared" / "data" / "weibo-ced-dev"
+    if not data.is_dir():
+        print(f"(no {data}: CED level distribution skipped)")
+        return
+    from workbench import ingest
+    from workbench.findings import compute
+
+    t = time.perf_counter()
+    posts = ingest.read([data]).posts
+    assignments = posts.filter(pl.col("event_label").is_not_null()).select(
+        "post_id", pl.col("event_label").alias("event_id"), pl.lit("cluster").alias("how"),
+        pl.lit(None, pl.Float64).alias("score"))
+    findings = compute(posts, assignments)
+    g = grade(findings)
+    counts = level_counts(g)
+    print(f"CED dev: {findings.height} events graded ({time.perf_counter() - t:.0f} s with ingest "
+          "and findings): " + ", ".join(
+              f"{r['level']} {r['events']} ({100 * r['events'] / g.height:.1f}%)"
+              for r in counts.iter_rows(named=True)))
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    ced_distribution()

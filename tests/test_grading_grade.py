@@ -177,3 +177,11 @@ def test_engine_equals_reference_on_a_random_frame(rs):
     b = grade(frame, rs, now=now, evaluator="reference")
     assert a.equals(b)
     assert {"I", "II", "III"} <= set(a["level"])
+
+
+def test_fast_path_equals_host_actions(rs):
+    fast, host_path = GradingEngine(rs), GradingEngine(rs, fast=False)
+    for r in rs.rules:
+        for snip in (*r.fixtures_fire, *r.fixtures_not):
+            fact = fact_from_row(snip, tuple(snip))
+            assert sorted(fast.evaluate(fact)) == sorted(host_path.evaluate(fact)), (r.id, snip)
