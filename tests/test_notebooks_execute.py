@@ -61,7 +61,9 @@ def test_investigate_executes(kernel, tmp_path):
     assert not _outputs(nb, "error")
     text = _text(nb)
     assert "Selection: keywords=" in text and "| measure | owner | deadline |" in text
-    assert sum(1 for o in _outputs(nb, "display_data") if "image/svg+xml" in o["data"]) >= 4
+    charts = [o for kind in ("display_data", "execute_result") for o in _outputs(nb, kind)
+              if "image/svg+xml" in o.get("data", {})]
+    assert len(charts) >= 4  # channel mix, map, event panel, sentiment: static SVG
 
 
 def test_rule_tuning_executes_on_archived_cases(kernel, tmp_path):
@@ -93,8 +95,8 @@ def test_rule_tuning_executes_on_archived_cases(kernel, tmp_path):
 def test_drill_executes(kernel, tmp_path):
     out = tmp_path / "drill.ipynb"
     nb = execute(NOTEBOOKS_DIR / "drill.py", out,
-                 {"scenario": str(ROOT / "scenarios" / "flagship.yaml"), "scale": 0.15,
-                  "every_hours": 6.0, "until_hours": 24.0, "output_dir": str(tmp_path / "d")},
+                 {"scenario": str(ROOT / "scenarios" / "flagship.yaml"), "scale": 0.1,
+                  "every_hours": 12.0, "until_hours": 24.0, "output_dir": str(tmp_path / "d")},
                  kernel=kernel, cwd=tmp_path)
     assert not _outputs(nb, "error")
     assert "total score" in _text(nb)
