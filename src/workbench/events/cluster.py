@@ -18,7 +18,7 @@ import numpy as np
 
 @dataclass
 class TextTimeClusterer:
-    threshold: float = 0.45
+    threshold: float = 0.35
     time_weight: float = 0.6
     time_scale_hours: float = 336.0
     max_direct: int = 4000

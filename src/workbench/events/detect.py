@@ -30,7 +30,7 @@ class EventConfig:
       posts (records splits and merges), instead of adding new posts incrementally.
     """
 
-    threshold: float = 0.45
+    threshold: float = 0.35
     time_weight: float = 0.6
     time_scale_hours: float = 336.0
     max_direct: int = 4000
@@ -315,6 +315,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         event_id=pl.col("event_id").replace_strict(final, default=pl.col("event_id"))
     )
     ids, cent, _, _ = ledger.centroids()
+    cent = _normalise(cent) if len(ids) else cent
     pos = {e: i for i, e in enumerate(ids)}
     ev_idx = np.array([pos[e] for e in assignments["event_id"].to_list()])
     own = unit_vecs[row_unit]
@@ -411,7 +412,8 @@ def _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, u
             if pc.shape == c.shape:
                 w = n_prev / (n_prev + len(idx))
                 c = w * pc + (1 - w) * c
-        c = c / max(float(np.linalg.norm(c)), 1e-12)
+        # the plain mean (norm <= 1): x . c is then x's average similarity to the event's
+        # cascades, the same quantity average linkage cuts on
         t = times.gather(idx)
         first, last = t.min(), t.max()
         if prior is not None and n_prev:

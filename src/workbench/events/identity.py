@@ -36,7 +36,7 @@ EVENT_LEDGER_SCHEMA = pl.Schema({
     "first_seen": UTC_TIME,
     "last_seen": UTC_TIME,
     "n_posts": pl.Int64,
-    "centroid": pl.List(pl.Float32),
+    "centroid": pl.List(pl.Float32),  # mean of the event's cascade vectors (not normalised)
     "opened_run": pl.Int64,
     "updated_run": pl.Int64,
 })
