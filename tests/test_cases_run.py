@@ -14,6 +14,8 @@ from polars.testing import assert_frame_equal
 from workbench.cases.notebooks import ensure_kernel, kernel_name
 from workbench.cases.run import CaseRunError, external_references, run_case
 
+pytestmark = pytest.mark.slow  # executes notebooks in a Jupyter kernel with the model
+
 ROOT = Path(__file__).parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "cases" / "small"
 

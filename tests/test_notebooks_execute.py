@@ -13,6 +13,8 @@ import pytest
 from workbench.cases.notebooks import NOTEBOOKS_DIR, ensure_kernel, execute, kernel_name
 from workbench.cases.params import notebook_parameters
 
+pytestmark = pytest.mark.slow  # executes notebooks in a Jupyter kernel with the model
+
 ROOT = Path(__file__).parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "cases" / "small"
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "cases"))
