@@ -8,6 +8,7 @@ kernel chosen by :func:`kernel_name` into its metadata.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -20,12 +21,11 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 def _same_python(argv0: str) -> bool:
     if argv0 in {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"}:
         return True  # jupyter_client substitutes sys.executable for these
-    try:
-        return Path(argv0).resolve() == Path(sys.executable).resolve() or Path(
-            argv0
-        ).resolve().parent == Path(sys.executable).resolve().parent
-    except OSError:
-        return False
+    # compare without resolving symlinks: every venv's python links to the same base
+    # interpreter, but a kernel must run *this* environment (same bin/ folder)
+    here = Path(os.path.abspath(sys.executable))
+    there = Path(os.path.abspath(argv0))
+    return there == here or there.parent == here.parent
 
 
 def kernel_name(preferred: str = KERNEL) -> str:
