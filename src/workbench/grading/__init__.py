@@ -7,11 +7,14 @@ Public API::
     gradings = grade(findings, rs)      # GRADING_SCHEMA, one row per event
     esc = Escalator(rs)                 # stateful escalation driven by a (simulated) clock
 
-Heavy imports (durable-rules) happen on first use.
+durable-rules is imported on first use (an engine or escalator is created).
 """
 
 from __future__ import annotations
 
+# Imported eagerly so that the package attribute ``grade`` is the function, not the
+# ``grade`` submodule (importing a submodule sets the parent's attribute on first load).
+from workbench.grading.grade import grade, level_counts
 from workbench.grading.loader import RulesError, RuleSet, load_ruleset
 
 __all__ = ["RuleSet", "RulesError", "load_ruleset", "grade", "level_counts", "Escalator",
@@ -19,10 +22,6 @@ __all__ = ["RuleSet", "RulesError", "load_ruleset", "grade", "level_counts", "Es
 
 
 def __getattr__(name: str):
-    if name in ("grade", "level_counts"):
-        from workbench.grading import grade as _g
-
-        return getattr(_g, name)
     if name in ("Escalator", "Alert"):
         from workbench.grading import escalation
 
