@@ -185,3 +185,30 @@ def test_fast_path_equals_host_actions(rs):
         for snip in (*r.fixtures_fire, *r.fixtures_not):
             fact = fact_from_row(snip, tuple(snip))
             assert sorted(fast.evaluate(fact)) == sorted(host_path.evaluate(fact)), (r.id, snip)
+
+
+def test_threads_share_the_engine_safely(rs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    e = GradingEngine(rs)
+    facts = [{"n_posts": i * 37 % 3000, "negative_share": (i % 10) / 10,
+              "mentions_casualties": i % 15, "casualties_reported": i % 40} for i in range(400)]
+    want = [sorted(e.evaluate(f)) for f in facts]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda f: sorted(GradingEngine(rs).evaluate(f)), facts))
+    assert got == want
+
+
+def test_deprecated_rules_do_not_grade(tmp_path):
+    import shutil
+
+    dst = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", dst, ignore=shutil.ignore_patterns("lexicons"))
+    f = dst / "grading" / "volume.yaml"
+    text = f.read_text("utf-8")
+    i = text.index("id: volume-iv-noticeable")
+    f.write_text(text[:i] + text[i:].replace("status: stable", "status: deprecated", 1), "utf-8")
+    rs2 = load_ruleset(dst)
+    assert "volume-iv-noticeable" not in {r.id for r in rs2.active_rules}
+    g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": [350]}), rs2)
+    assert g["level"][0] == "watch"
