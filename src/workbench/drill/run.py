@@ -60,7 +60,8 @@ def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, e
                                      event_config=event_config)
     rp = replay(result.posts, truth, pipeline, every_hours=every_hours, until_hours=until_hours,
                 progress=progress)
-    score = evaluate(rp.timeline, truth, incident_total=rp.incident_total, graded_nature=rp.graded_nature)
+    score = evaluate(rp.timeline, truth, incident_total=rp.incident_total, graded_nature=rp.graded_nature,
+                     every_hours=every_hours)
     rules_label = None if rp.rules_version is None else f"version {rp.rules_version} ({rp.rules_hash})"
     files = write_report(out, score, truth, rp.timeline, truth_posts, incident_total=rp.incident_total,
                          every_hours=every_hours, rules=rules_label, steps=rp.steps,

@@ -293,7 +293,7 @@ def _lin(value: float | None, good: float, bad: float) -> float:
 
 def evaluate(timeline: pl.DataFrame, truth: dict[str, Any], *, incident_total: pl.DataFrame | None = None,
              graded_nature: str | None = None, detect_good_hours: float = 2.0,
-             detect_bad_hours: float = 24.0) -> DrillScore:
+             detect_bad_hours: float = 24.0, every_hours: float | None = None) -> DrillScore:
     """Score a drill: criteria with scores, problems found, lessons, suggested changes."""
     onset = _as_utc(truth["onset"])
     intended = truth["intended_level"]
@@ -333,7 +333,7 @@ def evaluate(timeline: pl.DataFrame, truth: dict[str, Any], *, incident_total: p
     total = sum(c["score"] * c["weight"] for c in criteria) / sum(c["weight"] for c in criteria)
 
     problems, lessons, suggestions = _findings(det, acc, measures, intended, truth, fa_steps, max_frag,
-                                               graded_nature, detect_good_hours, purity)
+                                               graded_nature, detect_good_hours, purity, every_hours)
     return DrillScore(
         scenario=truth.get("scenario", ""), intended_level=intended, nature=truth.get("nature", ""),
         onset=onset, detection=det, accuracy=acc, measures=measures, criteria=criteria, total=total,
@@ -342,7 +342,8 @@ def evaluate(timeline: pl.DataFrame, truth: dict[str, Any], *, incident_total: p
     )
 
 
-def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_nature, good_hours, purity):
+def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_nature, good_hours, purity,
+              every_hours=None):
     problems: list[str] = []
     lessons: list[str] = []
     suggestions: list[str] = []
@@ -350,6 +351,12 @@ def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_na
         problems.append("The incident was never alerted: no grading reached level IV or above.")
         suggestions.append("Lower the entry thresholds of the level-IV rules (volume, growth or burst) "
                            "and replay this drill.")
+    elif det["delay_hours"] > good_hours and every_hours and det["delay_hours"] <= every_hours:
+        problems.append(f"Detection took {det['delay_hours']:.1f} h after the onset (target {good_hours:g} h): "
+                        f"the first clock step after the onset, so the {every_hours:g}-hour monitoring "
+                        "interval, not the rules, set the delay.")
+        suggestions.append(f"Monitor more often than every {every_hours:g} h (the plan asks for 24-hour "
+                           "monitoring with early warning).")
     elif det["delay_hours"] > good_hours:
         problems.append(f"Detection took {det['delay_hours']:.1f} h after the onset (target {good_hours:g} h).")
         suggestions.append("Add or loosen an early-warning rule on burst z-score / growth in the first "
