@@ -212,3 +212,8 @@ def test_deprecated_rules_do_not_grade(tmp_path):
     assert "volume-iv-noticeable" not in {r.id for r in rs2.active_rules}
     g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": [350]}), rs2)
     assert g["level"][0] == "watch"
+
+
+def test_empty_findings(rs):
+    g = grade(pl.DataFrame(schema=FINDINGS_SCHEMA), rs)
+    assert g.height == 0 and g.schema == GRADING_SCHEMA
