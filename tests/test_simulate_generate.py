@@ -177,3 +177,19 @@ def test_cli_simulate(tmp_path, capsys):
     assert "tiny (seed 3)" in capsys.readouterr().out
     assert (tmp_path / "o" / "weibo.jsonl").exists()
     assert main(["simulate", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_same_bytes_across_processes(tmp_path):
+    """String hashing differs between processes; the output must not depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for hashseed in ("1", "4242"):
+        out = tmp_path / hashseed
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        code = f"from workbench import simulate; simulate.run({str(TINY)!r}, {str(out)!r}, seed=9)"
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        outs.append(_digest(out))
+    assert outs[0] == outs[1]
