@@ -82,7 +82,16 @@ class WorkbenchPipeline:
         batch_roots = rest.filter(is_root).get_column("post_id")
         later = rest.filter(~is_root & pl.col("root_id").is_in(batch_roots.implode()))
         rest = rest.join(later.select("post_id"), on="post_id", how="anti")
+        # reposts with no words whose root has not arrived wait for it (no event yet): they
+        # carry nothing to cluster on, and their root will place them
+        from workbench.events.text import clean_expr
+
+        waiting = rest.filter(~is_root).filter(clean_expr("text").fill_null("") == "")
+        rest = rest.join(waiting.select("post_id"), on="post_id", how="anti")
         out = []
+        if waiting.height:
+            out.append(conform(waiting.select("post_id", pl.lit("waiting_root").alias("how")),
+                               ASSIGNMENT_SCHEMA))
         if rest.height:
             with _tolerant_keywords():
                 events = detect(rest, embedder=self.embedder, config=self.config, ledger=ledger)
@@ -95,6 +104,17 @@ class WorkbenchPipeline:
                     followers,
                     later.join(root_event, on="root_id", how="left", maintain_order="left"),
                 ], how="vertical_relaxed")
+        # held posts that were waiting for a root that has now arrived follow it
+        if assignments.height and out:
+            placed = pl.concat(out, how="vertical").filter(pl.col("event_id").is_not_null())
+            waited = assignments.filter(pl.col("event_id").is_null()).join(
+                posts.select("post_id", "root_id"), on="post_id", how="inner")
+            if waited.height and placed.height:
+                root_event = placed.select(pl.col("post_id").alias("root_id"), "event_id")
+                found = waited.drop("event_id").join(root_event, on="root_id", how="inner")
+                if found.height:
+                    out.append(conform(found.with_columns(how=pl.lit("cascade"), score=None),
+                                       ASSIGNMENT_SCHEMA))
         merged = _merged_this_run(ledger)
         if followers.height:
             follow = followers.select(
@@ -134,8 +154,11 @@ class WorkbenchPipeline:
         return self._ruleset
 
     def grade(self, findings: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
-        from workbench.grading import grade
+        import importlib
 
+        # the module, not the package attribute: `workbench.grading.grade` is both a
+        # submodule and a lazily exported function
+        grade = importlib.import_module("workbench.grading.grade").grade
         return grade(findings, self.ruleset, now=now)
 
     def escalations(self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime) -> list[Escalation]:
@@ -145,7 +168,7 @@ class WorkbenchPipeline:
         the first call after a start, which rebuilds the escalator's state). Events below IV
         are not watched for escalation. The clock then advances to ``now``.
         """
-        from workbench.grading import Escalator
+        from workbench.grading.escalation import Escalator
 
         if self._escalator is None:
             self._escalator = Escalator(self.ruleset)
@@ -254,8 +277,10 @@ def _tolerant_keywords():
     rather than stopping.
     """
     import contextlib
+    import importlib
 
-    import workbench.events.detect as detect_module
+    # sys.modules' entry: the package re-exports a function under the same name
+    detect_module = importlib.import_module("workbench.events.detect")
 
     @contextlib.contextmanager
     def swap():
