@@ -206,8 +206,9 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
     out.append("\n## 5. Measures and deadlines")
     if score.measures:
         out.append(_table(
-            ["measure", "owner", "deadline", "due (Beijing)", "done (Beijing)", "status"],
+            ["measure", "owner", "prescribed at (level)", "deadline", "due (Beijing)", "done (Beijing)", "status"],
             [[m["title"] or m["measure"], m["owner"] or "—",
+              "—" if m["prescribed_at"] is None else f"{_bj(m['prescribed_at'])} ({m['level']})",
               "—" if m["deadline_hours"] is None else f"{m['deadline_hours']:g} h", _bj(m["due_at"]), _bj(m["done_at"]),
               STATUS[m["status"]] + (f" by {m['late_hours']:.1f} h" if m["late_hours"] else "")]
              for m in score.measures]))

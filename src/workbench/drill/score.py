@@ -398,6 +398,16 @@ def _findings(det, acc, measures, intended, truth, fa_steps, max_frag, graded_na
         elif m["status"] == "unprescribed" and m["scripted_hours"] is not None:
             lessons.append(f"Responders did '{m['measure']}' although the rules did not prescribe it: consider "
                            f"adding it to the measures for {truth.get('nature')} incidents at level {intended}.")
+    impossible = [m for m in measures if m.get("due_at") is not None and m.get("prescribed_at") is not None
+                  and m["due_at"] < m["prescribed_at"]]
+    if impossible:
+        names = ", ".join(f"'{m['title'] or m['measure']}'" for m in impossible)
+        problems.append(f"Deadlines that had passed before they were set: {names} were prescribed when the "
+                        f"incident reached level {impossible[0]['level']}, but their deadlines run from the "
+                        "event's first post, which was earlier.")
+        suggestions.append("Run a level's deadlines from the time the event reaches that level (or from the "
+                           "first alert), not from its first post, or prescribe the urgent measures already "
+                           "at the lower level.")
     on_time = [m for m in measures if m["status"] == "on_time"]
     if on_time:
         lessons.append("On time: " + ", ".join(m["title"] or m["measure"] for m in on_time) + ".")
