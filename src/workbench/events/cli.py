@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                    help="embedder: m3e-small (default), use-multilingual, or any "
                         "sentence-transformers folder / hub name")
     p.add_argument("--threshold", type=float, default=None,
-                   help="clustering cut on the text+time distance (default 0.35)")
+                   help="clustering cut on the text+time distance (default: measured per model, 0.35 for m3e-small)")
     p.add_argument("--time-scale-hours", type=float, default=None,
                    help="time gap (hours) that costs the full time penalty (default 336)")
     p.add_argument("--no-structure", action="store_true",

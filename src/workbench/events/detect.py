@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +15,20 @@ from workbench.events.text import clean_expr
 from workbench.events.topics import TOPIC_SCHEMA, represent, representatives, title_from
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform
 
+# Cuts measured per embedding model (BENCHMARKS.md ``## events``): cosine similarities of
+# unrelated texts differ by model (m3e-small ~0.64, multilingual USE ~0.2).
+MODEL_THRESHOLDS = {"moka-ai/m3e-small": 0.35, "local:m3e-small": 0.35,
+                    "use-multilingual-v3": 0.8}
+DEFAULT_THRESHOLD = 0.35
+
 
 @dataclass
 class EventConfig:
     """Settings of event detection (defaults measured in BENCHMARKS.md ``## events``).
 
     threshold: cut of the average-linkage tree on the text+time distance
-      ``(1 - cosine) + time_weight * min(1, gap_hours / time_scale_hours)``.
+      ``(1 - cosine) + time_weight * min(1, gap_hours / time_scale_hours)``; None = the
+      value measured for the embedder (``MODEL_THRESHOLDS``; 0.35 for other models).
     use_structure: cluster cascades (reposts/replies follow their root) instead of posts.
     embed_all: also embed reposts' own words (with the structure they follow their root,
       so by default only roots, or the words of cascades whose root is absent, are embedded).
@@ -30,7 +37,7 @@ class EventConfig:
       posts (records splits and merges), instead of adding new posts incrementally.
     """
 
-    threshold: float = 0.35
+    threshold: float | None = None
     time_weight: float = 0.6
     time_scale_hours: float = 336.0
     max_direct: int = 4000
@@ -41,6 +48,12 @@ class EventConfig:
     top_n_words: int = 10
     n_representatives: int = 3
     random_state: int = 0
+
+    def for_model(self, model_id: str) -> EventConfig:
+        """This config with ``threshold`` filled in for ``model_id`` when it is None."""
+        if self.threshold is not None:
+            return self
+        return replace(self, threshold=MODEL_THRESHOLDS.get(model_id, DEFAULT_THRESHOLD))
 
     def clusterer(self) -> TextTimeClusterer:
         return TextTimeClusterer(
@@ -207,6 +220,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         from workbench.embed import get_embedder
 
         embedder = get_embedder()
+    config = config.for_model(embedder.model_id)
     ledger = ledger if ledger is not None else Ledger()
     if ledger.model_id and ledger.model_id != embedder.model_id:
         raise ValueError(
