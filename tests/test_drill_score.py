@@ -134,3 +134,14 @@ def test_report_files(tmp_path):
     page = files["html"].read_text("utf-8")
     assert page.count("<svg") == 2  # both charts inline
     assert (tmp_path / "volume.svg").exists() and (tmp_path / "score.json").exists()
+
+
+def test_deadline_passed_before_it_was_set():
+    tl = pl.DataFrame([_row(h, "E1", "watch" if h < 6 else "II", 50, 50) for h in range(0, 9)],
+                      schema=TIMELINE_SCHEMA)
+    score = evaluate(tl, TRUTH)
+    start = next(m for m in score.measures if m["measure"] == "start_response")
+    assert start["prescribed_at"] == ONSET + dt.timedelta(hours=6) and start["due_at"] < start["prescribed_at"]
+    assert start["status"] == "late"
+    assert any("passed before they were set" in p for p in score.problems)
+    assert any("from the time the event reaches that level" in s for s in score.suggestions)
