@@ -6,6 +6,33 @@ its debunking, the official response, the responders' scripted actions (for dril
 background chatter around it. Every time is given in **hours after the onset** except
 ``start`` (the simulated clock's first instant, Beijing time) and ``onset_hours`` (hours
 after ``start``). Errors name the file and the key that is wrong.
+
+Keys (see ``scenarios/flagship.yaml`` for a full example)::
+
+    name, title, description      identifiers; the incident's truth event id is SIM-<name>
+    type                          incident type (text vocabulary): chemical_explosion, flood,
+                                  food_safety, official_rumour, price_rise, celebrity_controversy
+    nature                        political | economic | social | cultural | natural
+    intended_level                I | II | III | IV (what a correct grading should reach)
+    start                         ISO time of the simulated clock's start (naive = Beijing)
+    onset_hours, duration_hours   onset after start; the clock's length
+    seed                          default seed (the CLI's --seed overrides it)
+    place: {city, district, ...}  fills the text templates ({city}, {district}, {river}, ...)
+    actors: {...}                 enterprise, brand, person, star, ...; ``enterprise_account``
+                                  adds the company's / studio's own statement
+    facts: {deaths, injured, ...} numbers the posts state
+    size: {incident_posts, background_posts}
+    channels: {weibo, news, forum}                 weights of the original posts' channels
+    time_shape: {peak_hours, shape, branching, decay_hours}
+                                  originals ~ gamma(shape) peaking at peak_hours; Hawkes
+                                  branching ratio (reposts per post) and repost delay
+    sentiment: {negative, neutral, positive}       mix of the ordinary posts
+    rumour: {claim, at_hours, share, debunk_at_hours, debunk_by}   optional
+    official_response: {at_hours, by}              optional (absent = no official response)
+    responders: {measure: hours after the first alert | null}    scripted actions for drills;
+                                  measure ids as in rules/measures.yaml; null = never done
+    background: {topics: [food, weather, drama, exam, sports, tech, pets, commute, travel,
+                 fitness]}
 """
 
 from __future__ import annotations
