@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import polars as pl
 
 from workbench.drill.score import RANK, DrillScore, incident_track
 from workbench.schema import UTC_TIME
+
+if TYPE_CHECKING:  # altair is imported where charts are built: `workbench --help` stays fast
+    import altair as alt
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 LEVEL_NAMES = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般", "watch": "关注"}
@@ -47,6 +49,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 # --------------------------------------------------------------------------------------
 def volume_chart(truth_posts: pl.DataFrame, truth: dict[str, Any], score: DrillScore) -> alt.LayerChart:
     """Posts per hour (incident vs background, Beijing time) with the drill's key moments."""
+    import altair as alt
+
     incident = truth["incident_event"]
     hourly = (
         truth_posts.with_columns(
@@ -83,6 +87,8 @@ def volume_chart(truth_posts: pl.DataFrame, truth: dict[str, Any], score: DrillS
 
 def level_chart(track: pl.DataFrame, intended: str) -> alt.LayerChart:
     """The incident's graded level at each clock step against the intended level."""
+    import altair as alt
+
     inv = {v: k for k, v in RANK.items()}
     data = track.with_columns(
         t=pl.col("at").dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
