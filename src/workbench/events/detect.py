@@ -415,8 +415,12 @@ def _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, u
     uniq_units = {}
     for i, (e, u) in enumerate(zip(ev.tolist(), row_unit.tolist(), strict=True)):
         uniq_units.setdefault(e, {}).setdefault(u, i)
+    codes, inverse = np.unique(ev, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    groups = np.split(order, np.cumsum(np.bincount(inverse, minlength=len(codes)))[:-1])
+    rows_of = {str(c): g for c, g in zip(codes.tolist(), groups, strict=True)}
     for e in touched:
-        idx = np.flatnonzero(ev == e)
+        idx = rows_of[e]
         us = [u for u in uniq_units[e] if unit_has[u]]
         c = unit_vecs[us].mean(axis=0) if us else np.zeros(unit_vecs.shape[1], np.float32)
         prior = old.get(e)
@@ -459,15 +463,16 @@ def _merge_close(ledger: Ledger, config: EventConfig) -> None:
     gap = np.maximum(0, np.abs(mid[:, None] - mid[None, :])
                      - (last - first)[:, None] / 2 - (last - first)[None, :] / 2)
     dist = (1 - sim) + config.time_weight * np.minimum(gap / config.time_scale_hours, 1)
-    for a in range(len(ids)):
-        for b in range(a + 1, len(ids)):
-            if dist[a, b] <= config.merge_threshold and (ids[a] in touched or ids[b] in touched):
-                keep, gone = ledger.resolve(ids[a]), ledger.resolve(ids[b])
-                if keep != gone:
-                    _mark_merged(ledger, gone, keep, None)
-                    ledger.members = ledger.members.with_columns(
-                        event_id=pl.when(pl.col("event_id") == gone).then(pl.lit(keep))
-                        .otherwise("event_id"))
+    touched_mask = np.array([i in touched for i in ids])
+    close = np.argwhere(np.triu(dist <= config.merge_threshold, k=1)
+                        & (touched_mask[:, None] | touched_mask[None, :]))
+    for a, b in close.tolist():
+        keep, gone = ledger.resolve(ids[a]), ledger.resolve(ids[b])
+        if keep != gone:
+            _mark_merged(ledger, gone, keep, None)
+            ledger.members = ledger.members.with_columns(
+                event_id=pl.when(pl.col("event_id") == gone).then(pl.lit(keep))
+                .otherwise("event_id"))
 
 
 def _topics(frame: pl.DataFrame, assignments: pl.DataFrame, post_vecs, embedded,

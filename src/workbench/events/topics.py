@@ -121,8 +121,10 @@ def representatives(vectors: np.ndarray, labels: np.ndarray, post_ids: list[str]
     """The ``k`` posts nearest each event's centroid, distinct texts only (deterministic)."""
     out: dict[int, list[str]] = {}
     labels = np.asarray(labels)
-    for label in np.unique(labels):
-        idx = np.flatnonzero(labels == label)
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    groups = np.split(order, np.cumsum(np.bincount(inverse, minlength=len(uniq)))[:-1])
+    for label, idx in zip(uniq.tolist(), groups, strict=True):
         cent = vectors[idx].mean(axis=0)
         sims = vectors[idx] @ cent
         order = idx[np.lexsort((np.array([post_ids[i] for i in idx]), -sims))]
