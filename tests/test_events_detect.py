@@ -139,21 +139,26 @@ def test_recluster_maps_to_old_ids(first, batch1, embedder, tmp_path):
         first.assignments.select("post_id", "event_id"))
 
 
-def test_merge_recorded_when_events_come_together(batch1, embedder):
-    # a strict threshold splits the fixture; re-running with merging pulls events together
+def test_merge_recorded_when_new_posts_bring_events_together(batch1, posts, embedder):
+    # a strict cut splits the flood; new flood posts then pull its pieces together
     ledger = Ledger()
-    strict = EventConfig(threshold=0.08)
-    ev1 = detect(batch1, embedder=embedder, config=strict, ledger=ledger)
+    ev1 = detect(batch1, embedder=embedder, config=EventConfig(threshold=0.08), ledger=ledger)
     n1 = ev1.assignments["event_id"].n_unique()
     assert n1 > 3
+    same = detect(batch1, embedder=embedder, config=EventConfig(threshold=0.08), ledger=ledger)
+    assert same.assignments.equals(ev1.assignments)  # nothing new: nothing merges
     loose = EventConfig(threshold=0.08, merge_threshold=0.3)
-    ev2 = detect(batch1, embedder=embedder, config=loose, ledger=ledger)
+    ev2 = detect(posts, embedder=embedder, config=loose, ledger=ledger)
     merges = ledger.history.filter(pl.col("kind") == "merge")
     assert merges.height > 0
-    assert ev2.assignments["event_id"].n_unique() < n1
     gone = merges["event_id"][0]
     assert ledger.resolve(gone) != gone
     assert gone not in set(ev2.assignments["event_id"])
+    old_flood = set(ev1.assignments.filter(pl.col("post_id").str.starts_with("weibo:A"))[
+        "event_id"])
+    new_flood = set(ev2.assignments.filter(pl.col("post_id").str.starts_with("weibo:A"))[
+        "event_id"])
+    assert len(new_flood) < len(old_flood)
 
 
 def test_bad_input_names_the_row(batch1, embedder):

@@ -323,7 +323,8 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
 
     # 6. centroids, merges, scores
     _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, unit_has)
-    _merge_close(ledger, config)
+    fresh_events = {e for i, e in enumerate(post_event.tolist()) if i not in known}
+    _merge_close(ledger, config, fresh_events)
     final = {e: ledger.resolve(e) for e in assignments["event_id"].unique().to_list()}
     assignments = assignments.with_columns(
         event_id=pl.col("event_id").replace_strict(final, default=pl.col("event_id"))
@@ -449,19 +450,21 @@ def _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, u
     ]).sort("event_id")
 
 
-def _merge_close(ledger: Ledger, config: EventConfig) -> None:
-    """Merge active events whose centroids (and spans) came within ``merge_threshold``."""
-    ids, cent, first, last = ledger.centroids()
-    if len(ids) < 2 or config.merge_threshold <= 0:
-        return
-    touched = set(ledger.events.filter(pl.col("updated_run") == ledger.runs)["event_id"])
+def _merge_close(ledger: Ledger, config: EventConfig, fresh: set[str]) -> None:
+    """Merge events that new posts brought within ``merge_threshold`` of another event.
+
+    Distance as in clustering: ``1 - mean similarity`` (centroids are plain means) plus the
+    time penalty on the gap between the events' first posts. Only events that received new
+    posts this run are considered, so re-running on the same posts changes nothing; a
+    first run never merges (the clustering already decided).
+    """
+    ids, cent, first, _ = ledger.centroids()
     opened = set(ledger.events.filter(pl.col("opened_run") == ledger.runs)["event_id"])
-    if not touched or touched == opened and len(opened) == len(ids):
-        return  # a first run: the clustering already decided
+    touched = fresh - opened
+    if len(ids) < 2 or config.merge_threshold <= 0 or not touched:
+        return
     sim = cent @ cent.T
-    mid = (first + last) / 2
-    gap = np.maximum(0, np.abs(mid[:, None] - mid[None, :])
-                     - (last - first)[:, None] / 2 - (last - first)[None, :] / 2)
+    gap = np.abs(first[:, None] - first[None, :])
     dist = (1 - sim) + config.time_weight * np.minimum(gap / config.time_scale_hours, 1)
     touched_mask = np.array([i in touched for i in ids])
     close = np.argwhere(np.triu(dist <= config.merge_threshold, k=1)
