@@ -90,12 +90,15 @@ def replay(
     stop = floor_time(last, tick_s) + timedelta(seconds=tick_s) + timedelta(hours=tail_hours)
     tick = timedelta(seconds=tick_s)
     lo = int(times.search_sorted(cursor, side="left"))
+    prepare = getattr(loop.pipeline, "prepare", None)
+    wall = time.perf_counter()
+    if prepare is not None:  # e.g. score every text's sentiment once, in one pass
+        prepare(posts.slice(lo))
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=posts.height, initial=lo, unit="post", desc="replay")
-    wall = time.perf_counter()
     while cursor < stop:
         end = cursor + tick
         hi = int(times.search_sorted(end, side="left"))
