@@ -49,6 +49,11 @@ _NUMERIC = re.compile(r"^[\d.,:%#_-]+$")
 
 def tokenize(text: str) -> list[str]:
     """jieba words, lower-cased, without stop words, numbers, punctuation or 1-char tokens."""
+    return list(_tokenize(text))
+
+
+@lru_cache(maxsize=200_000)
+def _tokenize(text: str) -> tuple[str, ...]:  # reposts repeat texts: segment each once
     import jieba
 
     stops = stop_words()
@@ -58,7 +63,7 @@ def tokenize(text: str) -> list[str]:
         if len(w) < 2 or w in stops or _NUMERIC.match(w) or not _KEEP.search(w):
             continue
         out.append(w)
-    return out
+    return tuple(out)
 
 
 def make_vectorizer():
@@ -106,6 +111,9 @@ def represent(docs: list[str], labels: np.ndarray, embeddings: np.ndarray | None
         calculate_probabilities=False,
         verbose=False,
     )
+    # our own representatives are chosen by centroid distance (``representatives``):
+    # skip BERTopic's sampling of representative docs (a second pass over every document)
+    model._save_representative_docs = lambda documents: None
     if embeddings is None:
         embeddings = np.zeros((len(docs), 1), dtype=np.float32)
     model.fit(docs, embeddings=np.asarray(embeddings, dtype=np.float32), y=labels)
