@@ -200,3 +200,18 @@ def test_cli_writes_outputs_and_keeps_ids(batch1, posts, tmp_path, embedder):
     kept = first.join(second, on="post_id", suffix="_2")
     assert kept.height == first.height
     assert (kept["event_id"] == kept["event_id_2"]).all()
+
+
+def test_recluster_records_a_split(batch1, embedder):
+    # a loose cut lumps the flood and the canteen scandal together; re-clustering at the
+    # default cut splits them: the larger part keeps the id, the other is a recorded split
+    ledger = Ledger()
+    loose = detect(batch1, embedder=embedder, config=EventConfig(threshold=0.5), ledger=ledger)
+    lumped = _event(loose, "A0")
+    assert _event(loose, "B0") == lumped
+    ev = detect(batch1, embedder=embedder, config=EventConfig(recluster=True), ledger=ledger)
+    assert _event(ev, "A0") != _event(ev, "B0")
+    assert lumped in {_event(ev, "A0"), _event(ev, "B0")}
+    splits = ledger.history.filter(pl.col("kind") == "split")
+    assert splits.height == 1 and splits["other"][0] == lumped
+    assert splits["event_id"][0] in {_event(ev, "A0"), _event(ev, "B0")} - {lumped}
