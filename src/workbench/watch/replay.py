@@ -6,7 +6,8 @@ of the slice and the loop runs one step on it. ``speed`` is simulated seconds pe
 second (``speed=60``: an hour of data per minute); 0 or None runs as fast as possible.
 Quiet stretches are skipped without waiting; while some event holds a level I–IV and was
 active in the last ``live_hours`` hours, the clock still moves in ``tick_s`` steps so that
-deadlines escalate on time. After the last post the clock runs on ``tail_hours`` so that
+deadlines escalate on time (in ``quiet_step_s`` strides, 1 h by default, while no post
+arrives: an escalation is raised at most that late). After the last post the clock runs on ``tail_hours`` so that
 late deadlines can still escalate.
 
 The replay cursor is checkpointed with the state: a replay restarted with the same state
@@ -72,6 +73,7 @@ def replay(
     speed: float | None = None,
     live_hours: float = 72.0,
     tail_hours: float = 24.0,
+    quiet_step_s: float = 3600.0,
     on_step: Callable[[StepResult, datetime], None] | None = None,
     progress: bool = False,
 ) -> ReplayResult:
@@ -105,6 +107,11 @@ def replay(
         if hi == lo and hi < posts.height and not _live(loop, cursor, live_hours):
             # quiet: jump to the slice holding the next post
             end = max(end, floor_time(times[hi], tick_s))
+            hi = int(times.search_sorted(end, side="left"))
+        elif hi == lo and quiet_step_s > tick_s:
+            # live but no posts: only deadlines can fall due; move in quiet_step_s strides
+            nxt = floor_time(times[hi], tick_s) if hi < posts.height else stop
+            end = min(max(end, cursor + timedelta(seconds=quiet_step_s)), max(nxt, end))
             hi = int(times.search_sorted(end, side="left"))
         elif hi == lo and hi >= posts.height and not _live(loop, cursor, live_hours):
             break
