@@ -361,3 +361,49 @@ def test_kill_9_at_any_point_loses_nothing_and_repeats_nothing(tmp_path, dataset
     assert set(receiver.ids) == {a["alert_id"] for a in feed}
     assert len(receiver.ids) - len(set(receiver.ids)) <= 1
     assert held.stats["posts"] == len(want)
+
+
+def test_escalation_on_simulated_clock_once_and_not_after_restart(tmp_path, dataset, pipeline):
+    """The explosion reaches a level with an escalation rule, no official response ever comes,
+    the simulated clock passes the deadline: one escalation alert per (event, rule), naming
+    the event and the owners the rule notifies, at or after its due time; a restart that
+    runs the clock further raises none again."""
+    from workbench import ingest
+    from workbench.watch.clock import SimulatedClock
+    from workbench.watch.loop import WatchLoop
+    from workbench.watch.replay import floor_time, replay
+
+    src = _source(tmp_path)
+    for path in dataset["files"]:
+        land(path, src)
+    posts = ingest.read([src]).posts.filter(pl.col("post_id").str.starts_with("weibo:x"))
+    state = tmp_path / "state"
+    start = floor_time(posts["created_at"].min(), 300)
+    with WatchLoop(state, pipeline, clock=SimulatedClock(start), checkpoint_s=0) as loop:
+        replay(loop, posts, tick_s=300, tail_hours=80, live_hours=200)
+        alerts = list(loop.feed.alerts)
+        levels = {e: v[0] for e, v in loop.state.levels.items()}
+        first_seen = dict(loop.state.findings.select("event_id", "first_seen").iter_rows())
+    check_feed(alerts)
+    esc = [a for a in alerts if a["kind"] == "escalation"]
+    assert esc, f"no escalation raised; levels reached: {levels}"
+    keys = [(a["event_id"], a["escalation"]["rule_id"]) for a in esc]
+    assert len(keys) == len(set(keys)), "an escalation repeats"
+    for a in esc:
+        assert a["event_id"] in first_seen and a["title"]
+        assert a["owners"] and set(a["escalation"]["notify"]) <= set(a["owners"])
+        assert a["escalation"]["reached_level"] in ("I", "II", "III", "IV")
+        due = datetime.fromisoformat(a["escalation"]["due_at"].replace("Z", "+00:00"))
+        at = datetime.fromisoformat(a["at"].replace("Z", "+00:00"))
+        assert first_seen[a["event_id"]] < due <= at <= due + timedelta(hours=1, minutes=5)
+        assert a["level"] in ("I", "II", "III", "IV")
+    # restart on the same state; the clock runs a week further: nothing is alerted again
+    clock = SimulatedClock(start)
+    with WatchLoop(state, pipeline, clock=clock, checkpoint_s=0) as loop:
+        assert len(loop.feed.alerts) == len(alerts)
+        clock.set(posts["created_at"].max() + timedelta(days=7))
+        step = loop.step()
+        assert step.alerts == [], f"repeated after restart: {step.alerts}"
+        assert len(loop.feed.alerts) == len(alerts)
+    feed = [json.loads(x) for x in (state / "alerts.jsonl").read_text("utf-8").splitlines()]
+    assert len(feed) == len(alerts)
