@@ -28,6 +28,7 @@ so), which is much weaker.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import warnings
 from functools import lru_cache
@@ -69,6 +70,9 @@ def _read_bundled(path: Path) -> pl.DataFrame:
     # only entries with a Chinese character: the ~35,000 Latin/digit entries ('2.5:', phone
     # numbers, 'mlp') match inside unrelated text and lowered accuracy on both test corpora
     return frame.filter(pl.col("word").str.contains(r"\p{Han}"))
+
+
+_MEMO_SCHEMA = {"__own": pl.Utf8, "__raw": pl.Float64, "__n": pl.UInt32}
 
 
 class LexiconSentiment:
@@ -114,42 +118,66 @@ class LexiconSentiment:
         self.lexicon_ = pl.concat(parts).unique("word", keep="first", maintain_order=True)
         self.patterns_ = pattern_series(self.lexicon_["word"])
         self.source_ = str(path) if path else "yaml-only"
+        self.memo_ = pl.DataFrame(schema=_MEMO_SCHEMA)
+        self.matcher_builds_ = 0
         return self
 
     def _check(self) -> None:
         if not hasattr(self, "lexicon_"):
             self.fit()
 
-    def transform(self, frame: pl.DataFrame | pl.LazyFrame, text: str = "text") -> pl.LazyFrame:
-        """Add ``sentiment_raw`` (sum of weights), ``sentiment_score`` (0..1, 1 = positive;
-        null when the post has no own text) and ``sentiment_negative`` to ``frame``."""
-        self._check()
-        own = own_text(pl.col(text))
+    def _score_own(self, own: pl.Series) -> None:
+        """Add the own texts not yet in ``memo_`` to it (one matcher build for all of them)."""
+        fresh = pl.DataFrame({"__own": own.unique()}, schema={"__own": pl.Utf8})
+        fresh = fresh.join(self.memo_.select("__own"), on="__own", how="anti")
+        if not fresh.height:
+            return
+        self.matcher_builds_ += 1
         weights = matches(pl.col("__own"), self.patterns_).list.eval(
             pl.element().replace_strict(
                 self.lexicon_["word"], self.lexicon_["weight"], default=None,
                 return_dtype=pl.Float64,
             )
         )
-        w = pl.col("__weights")
+        scored = fresh.with_columns(weights.alias("__w")).select(
+            "__own",
+            pl.col("__w").list.sum().alias("__raw"),
+            pl.col("__w").list.len().cast(pl.UInt32).alias("__n"),
+        )
+        self.memo_ = pl.concat([self.memo_, scored], how="vertical")
+
+    def transform(self, frame: pl.DataFrame | pl.LazyFrame, text: str = "text") -> pl.LazyFrame:
+        """Add ``sentiment_raw`` (sum of weights), ``sentiment_score`` (0..1, 1 = positive;
+        null when the post has no own text) and ``sentiment_negative`` to ``frame``.
+
+        Polars builds its Aho-Corasick automaton over the ~120,000 lexicon words on every
+        ``str.extract_many`` call (~0.6 s with the weight lookup), and offers no way to keep
+        it. So the model remembers the weights found in each distinct own text (``memo_``,
+        kept as long as the fitted model, which :func:`default_model` shares per lexicon
+        content) and runs the matcher only over own texts it has not seen, once per call at
+        most (``matcher_builds_`` counts those runs). A text's sentiment depends on its own
+        words alone, so the results are the same as scoring every post afresh.
+        """
+        self._check()
+        lazy = frame.lazy().with_columns(own_text(pl.col(text)).alias("__own"))
+        frame_own = lazy.select("__own").collect().get_column("__own")
+        self._score_own(frame_own)
+        empty = pl.col("__own").str.len_chars() == 0
         score = (
-            pl.when(pl.col("__own").str.len_chars() == 0)
+            pl.when(empty)
             .then(None)
-            .when(w.list.len() == 0)
+            .when(pl.col("__n") == 0)
             .then(0.5)
-            .otherwise(1.0 / (1.0 + ((self.bias - w.list.sum()) / self.scale).exp()))
+            .otherwise(1.0 / (1.0 + ((self.bias - pl.col("__raw")) / self.scale).exp()))
         )
         return (
-            frame.lazy()
-            .with_columns(own.alias("__own"))
-            .with_columns(weights.alias("__weights"))
+            lazy.join(self.memo_.lazy(), on="__own", how="left", maintain_order="left")
             .with_columns(
-                pl.when(pl.col("__own").str.len_chars() > 0).then(w.list.sum())
-                .alias("sentiment_raw"),
+                pl.when(~empty).then(pl.col("__raw")).alias("sentiment_raw"),
                 score.alias("sentiment_score"),
             )
             .with_columns((pl.col("sentiment_score") < 0.5).alias("sentiment_negative"))
-            .drop("__own", "__weights")
+            .drop("__own", "__raw", "__n")
         )
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -168,7 +196,27 @@ def intensity(score: pl.Expr) -> pl.Expr:
     return ((score - 0.5).abs() * 2.0).alias("sentiment_intensity")
 
 
+def lexicon_key(lexicon_dir: str | Path | None = None) -> str:
+    """Hash of what the default model is built from: the YAML lexicons' content and the
+    bundled lexicon file (path, size, modification time)."""
+    folder = _lexicons.find_lexicon_dir(lexicon_dir)
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    bundled = bundled_lexicon_path()
+    if bundled is not None:
+        stat = bundled.stat()
+        digest.update(f"{bundled}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=4)
-def default_model(lexicon_dir: str | None = None) -> LexiconSentiment:
-    """A fitted model shared by calls in one process (loading the lexicon takes ~0.3 s)."""
+def _model_for(key: str, lexicon_dir: str | None) -> LexiconSentiment:
     return LexiconSentiment(lexicon_dir).fit()
+
+
+def default_model(lexicon_dir: str | None = None) -> LexiconSentiment:
+    """A fitted model shared by calls in one process, one per lexicon content (an edited
+    lexicon file gives a new model; the same content reuses the model, its loaded lexicon
+    and its per-text memo, see :meth:`LexiconSentiment.transform`)."""
+    return _model_for(lexicon_key(lexicon_dir), lexicon_dir)
