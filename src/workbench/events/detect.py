@@ -10,7 +10,12 @@ import polars as pl
 
 from workbench.events.cascade import cascade_keys
 from workbench.events.cluster import TextTimeClusterer
-from workbench.events.identity import EVENT_LEDGER_SCHEMA, MEMBER_SCHEMA, Ledger
+from workbench.events.identity import (
+    EVENT_LEDGER_SCHEMA,
+    MEMBER_SCHEMA,
+    PENDING_SCHEMA,
+    Ledger,
+)
 from workbench.events.text import clean_expr
 from workbench.events.topics import TOPIC_SCHEMA, represent, representatives, title_from
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform
@@ -70,6 +75,9 @@ class Events:
     topics: pl.DataFrame
     ledger: Ledger
     config: EventConfig = field(default_factory=EventConfig)
+    # posts of earlier runs that waited for their root (``waiting_root``) and follow it now
+    placed_pending: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=ASSIGNMENT_SCHEMA))
 
     def findings(self) -> pl.DataFrame:
         """One row per event (FINDINGS_SCHEMA), via ``workbench.findings.compute``."""
@@ -106,7 +114,7 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 def prepare_units(posts: pl.DataFrame, embedder, *, use_structure: bool = True,
                   embed_all: bool = False, max_texts_per_unit: int = 20,
-                  progress: bool = False):
+                  progress: bool = False, dim: int | None = None):
     """Clean texts, find each post's cascade unit, embed, and build one vector per unit.
 
     Returns (posts with ``clean``/``unit``/``hours`` columns, unit table, unit vectors,
@@ -114,7 +122,9 @@ def prepare_units(posts: pl.DataFrame, embedder, *, use_structure: bool = True,
     A unit's vector is its root's when the root has words, else the mean of (up to
     ``max_texts_per_unit`` of the earliest of) its posts that have words; units with no
     words at all get none. With the structure, only those texts are embedded (reposts
-    follow their root whatever they say), unless ``embed_all``.
+    follow their root whatever they say), unless ``embed_all``. ``dim``: the vector size
+    when nothing has words (default: the embedder's ``dim``), so that zero vectors of
+    wordless batches match the ledger's centroids.
     """
     frame = posts.with_columns(clean=clean_expr("text"))
     frame = frame.with_columns(unit=cascade_keys(frame, use_structure=use_structure))
@@ -147,7 +157,10 @@ def prepare_units(posts: pl.DataFrame, embedder, *, use_structure: bool = True,
     texts = frame["clean"].to_list()
     idx = np.flatnonzero(embed_mask)
     vecs = embedder.encode([texts[i] for i in idx], progress=progress) if len(idx) else None
-    dim = vecs.shape[1] if vecs is not None else 1
+    if vecs is not None:
+        dim = vecs.shape[1]
+    elif dim is None:
+        dim = int(embedder.dim)
     post_vecs = np.zeros((frame.height, dim), dtype=np.float32)
     if vecs is not None:
         post_vecs[idx] = vecs
@@ -229,10 +242,12 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     ledger.model_id = embedder.model_id
     ledger.config = asdict(config)
     ledger.runs += 1
+    incremental = not ledger.is_empty and not config.recluster
 
+    held = ledger.events["centroid"].drop_nulls()
     frame, units, unit_vecs, unit_has, post_vecs, embedded = prepare_units(
         posts, embedder, use_structure=config.use_structure, embed_all=config.embed_all,
-        progress=progress,
+        progress=progress, dim=len(held[0]) if len(held) else None,
     )
     unit_hours = units["hours"].to_numpy()
     n_units = units.height
@@ -259,6 +274,22 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
             unit_event[j] = sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
             unit_how[j] = "known"
 
+    # 1b. cascades whose root the ledger already holds (the root is not in this batch)
+    # follow the root's event.
+    if incremental:
+        roots = units.select("unit").with_row_index("j").join(
+            ledger.members.select(pl.col("post_id").alias("unit"), "event_id"), on="unit")
+        for j, eid in roots.select("j", "event_id").iter_rows():
+            if unit_event[j] is None and eid is not None:
+                unit_event[j] = ledger.resolve(eid)
+                unit_how[j] = "cascade"
+    # 1c. wordless cascades whose root is absent (neither here nor in the ledger) have
+    # nothing to be placed by: in incremental use they wait for the root (no event, no
+    # centroid update; kept in ``ledger.pending``), see ``Ledger``.
+    root_here = units["unit"].is_in(frame["post_id"].implode()).to_numpy()
+    orphan = (unit_event == None) & ~unit_has & ~root_here  # noqa: E711
+    waiting = orphan & incremental
+
     # 2. new cascades near an existing event join it.
     ids, cent, first, last = ledger.centroids() if not config.recluster else ([], None, None, None)
     todo = np.flatnonzero((unit_event == None) & unit_has)  # noqa: E711
@@ -279,7 +310,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     new_label = np.full(n_units, -1, dtype=np.int64)
     new_label[todo] = labels
     # units without words: by time, to the nearest unit that has an event or a new label
-    wordless = np.flatnonzero((unit_event == None) & ~unit_has)  # noqa: E711
+    wordless = np.flatnonzero((unit_event == None) & ~unit_has & ~waiting)  # noqa: E711
     if len(wordless):
         placed = np.flatnonzero((unit_event != None) | (new_label >= 0))  # noqa: E711
         codes = {}
@@ -296,7 +327,9 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
                 else:
                     new_label[j] = val
                 unit_how[j] = "outlier"
-        else:  # nothing has words: one event for everything
+        else:  # nothing has words: orphan reposts wait, the rest is one event
+            waiting[wordless[orphan[wordless]]] = True
+            wordless = wordless[~orphan[wordless]]
             new_label[wordless] = 0
             unit_how[wordless] = "outlier"
 
@@ -309,6 +342,8 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     post_event = unit_event[row_unit]
     is_root = (frame["post_id"] == frame["unit"]).to_numpy()
     how = np.where(is_root | (not config.use_structure), unit_how[row_unit], "cascade").astype(object)
+    wait_row = waiting[row_unit]
+    how[wait_row] = "waiting_root"
     for row, eid in known.items():  # known posts keep their recorded event and how
         post_event[row] = eid
         how[row] = "known"
@@ -321,9 +356,17 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         how=pl.when(pl.col("how") == "known").then(pl.col("prior_how")).otherwise("how")
     ).drop("prior_how")
 
+    fresh_events = {e for i, e in enumerate(post_event.tolist())
+                    if i not in known and e is not None}
+    all_rows = frame.select("post_id")
+    waiting_rows = assignments.filter(pl.Series(wait_row))
+    if wait_row.any():  # the rest of the run sees only posts with an event
+        keep = ~wait_row
+        frame, assignments = frame.filter(pl.Series(keep)), assignments.filter(pl.Series(keep))
+        post_vecs, row_unit, embedded = post_vecs[keep], row_unit[keep], embedded[keep]
+
     # 6. centroids, merges, scores
     _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, unit_has)
-    fresh_events = {e for i, e in enumerate(post_event.tolist()) if i not in known}
     _merge_close(ledger, config, fresh_events)
     final = {e: ledger.resolve(e) for e in assignments["event_id"].unique().to_list()}
     assignments = assignments.with_columns(
@@ -348,8 +391,65 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         {e: ledger.resolve(e) for e in ledger.members["event_id"].unique().to_list()}
         | final, default=pl.col("event_id")))
     topics = _topics(frame, assignments, post_vecs, embedded, config)
+    if waiting_rows.height:
+        new_pending = frame_waiting(posts, waiting_rows, frame_units=all_rows,
+                                    units=_units_of(posts, config), run=ledger.runs)
+        ledger.pending = pl.concat([
+            ledger.pending.join(new_pending.select("post_id"), on="post_id", how="anti"),
+            new_pending,
+        ])
+        assignments = all_rows.join(
+            pl.concat([assignments, conform(waiting_rows.with_columns(score=None),
+                                            ASSIGNMENT_SCHEMA)]),
+            on="post_id", how="left", maintain_order="left")
+        assignments = conform(assignments, ASSIGNMENT_SCHEMA)
+    placed = _place_pending(ledger)
     return Events(posts=posts, assignments=assignments, topics=topics, ledger=ledger,
-                  config=config)
+                  config=config, placed_pending=placed)
+
+
+def _units_of(posts: pl.DataFrame, config: EventConfig) -> pl.DataFrame:
+    return posts.select("post_id", cascade_keys(posts, use_structure=config.use_structure)
+                        .alias("root_id"))
+
+
+def frame_waiting(posts: pl.DataFrame, waiting_rows: pl.DataFrame, *, frame_units,
+                  units: pl.DataFrame, run: int) -> pl.DataFrame:
+    """``ledger.pending`` rows for this run's waiting posts."""
+    return (
+        waiting_rows.select("post_id")
+        .join(units, on="post_id", how="left")
+        .join(posts.select("post_id", "created_at"), on="post_id", how="left")
+        .with_columns(run=pl.lit(run, pl.Int64))
+        .select(PENDING_SCHEMA.names()).cast(PENDING_SCHEMA)
+    )
+
+
+def _place_pending(ledger: Ledger) -> pl.DataFrame:
+    """Pending posts whose root now has an event follow it (``cascade``): they join the
+    ledger's members and leave ``pending``; returned as assignment rows. (The event's
+    ``n_posts`` and span are refreshed when it next receives posts.)"""
+    if not ledger.pending.height:
+        return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
+    pending = ledger.pending.join(ledger.members.select("post_id"), on="post_id", how="anti")
+    found = pending.join(
+        ledger.members.select(pl.col("post_id").alias("root_id"), "event_id")
+        .filter(pl.col("event_id").is_not_null()), on="root_id", how="inner")
+    ledger.pending = pending.join(found.select("post_id"), on="post_id", how="anti")
+    if not found.height:
+        return pl.DataFrame(schema=ASSIGNMENT_SCHEMA)
+    resolved = {e: ledger.resolve(e) for e in found["event_id"].unique().to_list()}
+    placed = found.select(
+        "post_id", pl.col("event_id").replace_strict(resolved),
+        how=pl.lit("cascade"), score=pl.lit(None, pl.Float64),
+    )
+    placed = conform(placed, ASSIGNMENT_SCHEMA)
+    ledger.members = pl.concat([
+        ledger.members,
+        placed.with_columns(run=pl.lit(ledger.runs, pl.Int64))
+        .select(MEMBER_SCHEMA.names()).cast(MEMBER_SCHEMA),
+    ])
+    return placed
 
 
 def _assign_new_ids(ledger: Ledger, frame: pl.DataFrame, row_unit: np.ndarray,
@@ -408,6 +508,8 @@ def _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, u
     """Refresh centroid, span and size of every event touched by this run."""
     ev = assignments["event_id"].to_numpy()
     touched = sorted(set(ev.tolist()))
+    if not touched:
+        return
     times = frame["created_at"]
     rows = []
     old = {r["event_id"]: r for r in ledger.events.iter_rows(named=True)}

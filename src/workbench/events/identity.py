@@ -3,12 +3,17 @@
 An event keeps its id (``E000001``...) when a case is re-run and when new posts arrive.
 The ledger remembers every post's event, each event's centroid and time span, and a
 history of what happened (``open``, ``merge``, ``split``). It is saved as a directory:
-``events.parquet``, ``members.parquet``, ``history.parquet`` and ``meta.json``.
+``events.parquet``, ``members.parquet``, ``history.parquet``, ``pending.parquet`` (absent
+in ledgers saved before it existed) and ``meta.json``.
 
 - Re-run on the same posts: every post is known, so every post keeps its event.
 - New posts: a post whose cascade already has an event follows it (``cascade``); a new
   cascade joins the closest existing event when the text+time distance is within the
   threshold (``nearest``); the rest are clustered among themselves and open new events.
+- Wordless reposts (empty, or only a ``//@name:`` chain) whose root is neither in the
+  batch nor in the ledger carry nothing to place them by: in incremental use they get no
+  event (``how='waiting_root'``, null ``event_id``), no centroid is touched, and they are
+  kept in ``pending``; when their root gets an event they follow it (``cascade``).
 - Merges: when new posts pull two events together (centroid distance under
   ``merge_threshold``), the younger is merged into the older (status ``merged``,
   ``merged_into``); its posts move; its id stays resolvable.
@@ -44,6 +49,9 @@ MEMBER_SCHEMA = pl.Schema({
     "post_id": pl.Utf8, "event_id": pl.Utf8, "how": pl.Utf8, "score": pl.Float64,
     "run": pl.Int64,
 })
+PENDING_SCHEMA = pl.Schema({
+    "post_id": pl.Utf8, "root_id": pl.Utf8, "created_at": UTC_TIME, "run": pl.Int64,
+})
 HISTORY_SCHEMA = pl.Schema({
     "run": pl.Int64, "kind": pl.Utf8, "event_id": pl.Utf8, "other": pl.Utf8,
     "n_posts": pl.Int64, "at": UTC_TIME,
@@ -59,6 +67,8 @@ class Ledger:
     events: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=EVENT_LEDGER_SCHEMA))
     members: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MEMBER_SCHEMA))
     history: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=HISTORY_SCHEMA))
+    # wordless reposts whose root has not arrived: no event and no centroid until it does
+    pending: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PENDING_SCHEMA))
     next_number: int = 1
     runs: int = 0
     model_id: str | None = None
@@ -114,6 +124,7 @@ class Ledger:
         self.events.write_parquet(d / "events.parquet")
         self.members.write_parquet(d / "members.parquet")
         self.history.write_parquet(d / "history.parquet")
+        self.pending.write_parquet(d / "pending.parquet")
         meta = {"next_number": self.next_number, "runs": self.runs,
                 "model_id": self.model_id, "config": self.config, "format": 1}
         (d / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
@@ -130,6 +141,8 @@ class Ledger:
             events=pl.read_parquet(d / "events.parquet").cast(EVENT_LEDGER_SCHEMA),
             members=pl.read_parquet(d / "members.parquet").cast(MEMBER_SCHEMA),
             history=pl.read_parquet(d / "history.parquet").cast(HISTORY_SCHEMA),
+            pending=(pl.read_parquet(d / "pending.parquet").cast(PENDING_SCHEMA)
+                     if (d / "pending.parquet").exists() else pl.DataFrame(schema=PENDING_SCHEMA)),
             next_number=int(meta["next_number"]), runs=int(meta["runs"]),
             model_id=meta.get("model_id"), config=meta.get("config") or {},
         )

@@ -82,6 +82,21 @@ def _quiet_jieba() -> None:
     jieba.initialize()
 
 
+MIN_CTFIDF_VOCABULARY = 2
+
+
+def term_counts(docs: list[str], labels: np.ndarray, *, top_n: int = 10) -> dict[int, list[str]]:
+    """``{label: [keyword, ...]}`` by plain term counts (most frequent first, ties by word):
+    the keywords of batches too small for c-TF-IDF."""
+    from collections import Counter
+
+    counts: dict[int, Counter] = {int(u): Counter() for u in np.unique(labels)}
+    for doc, label in zip(docs, np.asarray(labels).tolist(), strict=True):
+        counts[int(label)].update(tokenize(doc))
+    return {label: [w for w, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:top_n]]
+            for label, c in counts.items()}
+
+
 def represent(docs: list[str], labels: np.ndarray, embeddings: np.ndarray | None = None, *,
               top_n: int = 10):
     """Fit BERTopic on fixed labels; return ``{label: [keyword, ...]}``.
@@ -99,8 +114,13 @@ def represent(docs: list[str], labels: np.ndarray, embeddings: np.ndarray | None
         return {}
     # BERTopic needs at least one non-empty vocabulary: a placeholder keeps it fitting.
     docs = [d if d.strip() else "" for d in docs]
-    if not any(tokenize(d) for d in docs):
+    vocabulary = {w for d in docs for w in tokenize(d)}
+    if not vocabulary:
         return {int(u): [] for u in np.unique(labels)}
+    if len(vocabulary) < MIN_CTFIDF_VOCABULARY:
+        # c-TF-IDF needs a real vocabulary (BERTopic's scipy ``diags`` gets a scalar for a
+        # single word and raises): a tiny batch's keywords are its plain term counts
+        return term_counts(docs, labels, top_n=top_n)
     model = BERTopic(
         language="multilingual",
         umap_model=BaseDimensionalityReduction(),
