@@ -137,9 +137,13 @@ def represent(docs: list[str], labels: np.ndarray, embeddings: np.ndarray | None
     if embeddings is None:
         embeddings = np.zeros((len(docs), 1), dtype=np.float32)
     model.fit(docs, embeddings=np.asarray(embeddings, dtype=np.float32), y=labels)
+    # BERTopic renumbers topics by size after fitting: map our labels to its topic ids
+    # through the documents, never by assuming they are equal.
+    topic_of = {int(label): int(topic) for label, topic in zip(labels.tolist(), model.topics_,
+                                                                 strict=True)}
     out: dict[int, list[str]] = {}
     for label in np.unique(labels):
-        words = model.get_topic(int(label)) or []
+        words = model.get_topic(topic_of[int(label)]) or []
         out[int(label)] = [w for w, score in words if w and score > 0][:top_n]
     return out
 
