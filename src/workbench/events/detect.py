@@ -568,16 +568,27 @@ def _merge_close(ledger: Ledger, config: EventConfig, fresh: set[str]) -> None:
     sim = cent @ cent.T
     gap = np.abs(first[:, None] - first[None, :])
     dist = (1 - sim) + config.time_weight * np.minimum(gap / config.time_scale_hours, 1)
-    touched_mask = np.array([i in touched for i in ids])
+    touched_mask = np.isin(np.asarray(ids, dtype=object), list(touched))
     close = np.argwhere(np.triu(dist <= config.merge_threshold, k=1)
                         & (touched_mask[:, None] | touched_mask[None, :]))
+    if not len(close):
+        return
+    into: dict[str, str] = {}  # merges of this call, followed like ``merged_into``
+
+    def resolve(e: str) -> str:
+        while e in into:
+            e = into[e]
+        return e
+
     for a, b in close.tolist():
-        keep, gone = ledger.resolve(ids[a]), ledger.resolve(ids[b])
+        keep, gone = resolve(ids[a]), resolve(ids[b])
         if keep != gone:
             _mark_merged(ledger, gone, keep, None)
-            ledger.members = ledger.members.with_columns(
-                event_id=pl.when(pl.col("event_id") == gone).then(pl.lit(keep))
-                .otherwise("event_id"))
+            into[gone] = keep
+    # members move once, to where each merged event ends up
+    final = {gone: resolve(gone) for gone in into}
+    ledger.members = ledger.members.with_columns(
+        event_id=pl.col("event_id").replace(final))
 
 
 def _topics(frame: pl.DataFrame, assignments: pl.DataFrame, post_vecs, embedded,
