@@ -11,7 +11,13 @@ Baseline, beside it in the same run: the naive watch that re-computes findings a
 over the first ``--baseline-events`` cascades; the incremental loop is timed on the same
 subset and the ratio printed.
 
-    python benchmarks/bench_watch.py [--events N] [--tick 300] [--baseline-events 100]
+    python benchmarks/bench_watch.py [--events N | --every K] [--tick 300] [--max-tick 3600]
+        [--min-posts 20] [--max-wall S] [--baseline-events 2]
+
+The main replay widens trickling slices (``--max-tick``, see ``workbench.watch.replay``):
+bursts keep ``--tick`` resolution, trickles are graded once per ``--max-tick`` at most.
+The baseline is the naive watch as it was: ``--tick`` slices, every event re-graded at every
+step; the same slice is also replayed incrementally at ``--tick`` without widening.
 
 Data: ``../shared/data/weibo-ced-dev`` (skips with a message when absent).
 """
@@ -32,20 +38,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "weibo-ced-dev"
 
 
-def subset(posts, n_events: int | None):
-    """Posts of the first ``n_events`` cascades in time order (all when None)."""
+def subset(posts, n_events: int | None, every: int | None = None):
+    """Posts of the first ``n_events`` cascades in time order, or of every ``every``-th
+    cascade (a sample stratified over the whole time range); all when neither."""
     import polars as pl
 
-    if not n_events:
+    if not n_events and not every:
         return posts
-    roots = (
-        posts.filter(pl.col("kind") == "original").sort("created_at", "post_id")
-        .head(n_events).get_column("post_id")
-    )
+    roots = posts.filter(pl.col("kind") == "original").sort("created_at", "post_id")
+    roots = (roots.gather_every(every) if every else roots.head(n_events)).get_column("post_id")
     return posts.filter(pl.col("root_id").is_in(roots.implode()))
 
 
-def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = "replay"):
+def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = "replay",
+               max_tick_s: float | None = None, min_posts: int = 1,
+               max_wall_s: float | None = None):
     import polars as pl
     import psutil
 
@@ -60,14 +67,16 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
         loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0)
         loop.regrade_all = regrade_all
-        result = replay(loop, posts, tick_s=tick_s, progress=True)
+        result = replay(loop, posts, tick_s=tick_s, progress=True, max_tick_s=max_tick_s,
+                        min_posts=min_posts, max_wall_s=max_wall_s)
         loop.close()
         rss = psutil.Process().memory_info().rss
         alerts = list(loop.feed.alerts)
         gradings = loop.state.gradings
         findings = loop.state.findings
         timings = dict(loop.timings)
-    print(f"[{label}] {result.posts_fed:,} posts, {result.steps:,} steps, {len(alerts)} alerts, "
+    stop = f" STOPPED at {result.end} (--max-wall)" if result.stopped else ""
+    print(f"[{label}]{stop} {result.posts_fed:,} posts, {result.steps:,} steps, {len(alerts)} alerts, "
           f"{result.wall_s:.1f} s -> {result.posts_per_s:,.0f} posts/s; RSS {rss / 2**20:,.0f} MiB; "
           f"stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(timings.items())))
     return result, rss, alerts, gradings, findings, pl
@@ -113,8 +122,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=12,
                         help="first N cascades in time order (0 = all 865; hours on 2 cores)")
+    parser.add_argument("--every", type=int, default=None,
+                        help="every K-th cascade in time order instead (stratified sample)")
     parser.add_argument("--tick", type=float, default=300.0, help="replay slice, seconds")
-    parser.add_argument("--baseline-events", type=int, default=5)
+    parser.add_argument("--max-tick", type=float, default=3600.0,
+                        help="widen slices with fewer than --min-posts posts up to this (seconds)")
+    parser.add_argument("--min-posts", type=int, default=20)
+    parser.add_argument("--max-wall", type=float, default=None,
+                        help="stop the main replay after this many seconds (figures then cover "
+                             "the cascades replayed so far)")
+    parser.add_argument("--baseline-events", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline runs")
     args = parser.parse_args()
     if not DATA.exists():
@@ -132,16 +149,28 @@ def main() -> int:
     if not args.no_baseline:
         small = subset(posts, args.baseline_events)
         base, *_ = run_replay(small, tick_s=args.tick, regrade_all=True,
-                              label="baseline: re-grade all")
-        inc, *_ = run_replay(small, tick_s=args.tick, label="incremental, same subset")
-        ratio = inc.posts_per_s / base.posts_per_s if base.posts_per_s else float("nan")
-        print(f"throughput on {args.baseline_events} cascades: incremental "
-              f"{inc.posts_per_s:,.1f} posts/s vs re-grade-all {base.posts_per_s:,.1f} posts/s"
-              f" -> ratio {ratio:.2f}x")
+                              label=f"baseline: re-grade all, tick {args.tick:.0f} s")
+        old, *_ = run_replay(small, tick_s=args.tick,
+                             label=f"incremental, tick {args.tick:.0f} s, same subset")
+        inc, *_ = run_replay(small, tick_s=args.tick, max_tick_s=args.max_tick,
+                             min_posts=args.min_posts,
+                             label=f"incremental + widening to {args.max_tick:.0f} s, same subset")
+        for name, run in (("incremental", old), ("incremental + widening", inc)):
+            ratio = run.posts_per_s / base.posts_per_s if base.posts_per_s else float("nan")
+            print(f"throughput on {args.baseline_events} cascades ({small.height:,} posts): "
+                  f"{name} {run.posts_per_s:,.1f} posts/s ({run.steps:,} steps) vs re-grade-all "
+                  f"{base.posts_per_s:,.1f} posts/s ({base.steps:,} steps) -> ratio {ratio:.2f}x")
 
-    data = subset(posts, args.events or None)
-    label = f"replay ({'all' if not args.events else args.events} cascades)"
-    result, rss, alerts, gradings, findings, _ = run_replay(data, tick_s=args.tick, label=label)
+    data = subset(posts, args.events or None, args.every)
+    n_roots = data.filter(pl.col("kind") == "original").height
+    label = f"replay ({n_roots} cascades, {data.height:,} posts)"
+    result, rss, alerts, gradings, findings, _ = run_replay(
+        data, tick_s=args.tick, label=label, max_tick_s=args.max_tick, min_posts=args.min_posts,
+        max_wall_s=args.max_wall)
+    if result.stopped:
+        done = data.filter((pl.col("kind") == "original") & (pl.col("created_at") < result.end))
+        print(f"replay stopped by --max-wall at {result.end}: {done.height} of {n_roots} "
+              f"cascades had started; the figures below cover those")
     per_event = latency(alerts, gradings, findings)
     n_events = gradings.height
     levels = gradings.group_by("level").len().sort("level")
@@ -156,8 +185,9 @@ def main() -> int:
     print(f"first post -> final level (events ending at I-IV): {describe(at_level['to_final'])}")
     share = (at_level["to_final"] <= 2.0).mean() if at_level.height else float("nan")
     print(f"share reaching their final level within 2 h of the cascade's first post: {share:.1%}")
-    print(f"throughput {result.posts_per_s:,.0f} posts/s over {result.posts_fed:,} posts; "
-          f"RSS after replay {rss / 2**20:,.0f} MiB; tick {args.tick:.0f} s simulated")
+    print(f"throughput {result.posts_per_s:,.1f} posts/s over {result.posts_fed:,} posts in "
+          f"{result.steps:,} steps; RSS after replay {rss / 2**20:,.0f} MiB; tick {args.tick:.0f} s,"
+          f" widened to {args.max_tick:.0f} s below {args.min_posts} posts (simulated)")
     return 0
 
 

@@ -407,3 +407,30 @@ def test_escalation_on_simulated_clock_once_and_not_after_restart(tmp_path, data
         assert len(loop.feed.alerts) == len(alerts)
     feed = [json.loads(x) for x in (state / "alerts.jsonl").read_text("utf-8").splitlines()]
     assert len(feed) == len(alerts)
+
+
+def test_replay_widens_trickles_and_feeds_every_post_once(tmp_path, dataset, pipeline):
+    """``max_tick_s``: slices with fewer than ``min_posts`` posts widen up to max_tick_s;
+    every post is still fed once, in fewer steps, and alerts stay within a slice of the data."""
+    from workbench import ingest
+    from workbench.watch.clock import SimulatedClock
+    from workbench.watch.loop import WatchLoop
+    from workbench.watch.replay import floor_time, replay
+
+    src = _source(tmp_path)
+    for path in dataset["files"]:
+        land(path, src)
+    posts = ingest.read([src]).posts.filter(~pl.col("post_id").str.starts_with("weibo:x"))
+    start = floor_time(posts["created_at"].min(), 300)
+    with WatchLoop(tmp_path / "a", pipeline, clock=SimulatedClock(start)) as loop:
+        plain = replay(loop, posts, tick_s=300, tail_hours=0)
+    with WatchLoop(tmp_path / "b", pipeline, clock=SimulatedClock(start)) as loop:
+        wide = replay(loop, posts, tick_s=300, tail_hours=0, max_tick_s=3600, min_posts=20)
+        assert loop.state.n_posts == posts.height
+        alerts = loop.feed.alerts
+    assert plain.posts_fed == wide.posts_fed == posts.height
+    assert wide.steps < plain.steps
+    check_feed(alerts)
+    t_max = posts["created_at"].max()
+    for a in alerts:
+        assert datetime.fromisoformat(a["at"].replace("Z", "+00:00")) <= t_max + timedelta(hours=1)

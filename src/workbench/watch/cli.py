@@ -46,6 +46,13 @@ def register(subparsers) -> None:
                    help="replay speed: simulated seconds per real second (0 = as fast as possible)")
     p.add_argument("--tick", type=float, default=300.0,
                    help="replay slice length in simulated seconds (default 300)")
+    p.add_argument("--max-tick", type=float, default=None, metavar="S",
+                   help="replay: widen a slice holding fewer than --min-posts posts tick by tick "
+                        "up to S simulated seconds (fewer, fuller steps on trickles; alerts there "
+                        "can be up to S late instead of --tick). Default: off")
+    p.add_argument("--min-posts", type=int, default=20,
+                   help="replay: posts a slice should hold before --max-tick widening stops "
+                        "(default 20)")
     p.add_argument("--checkpoint", type=float, default=None, metavar="S",
                    help="commit the state at most every S seconds (default: after every batch "
                         "when watching a folder, every 10 s in a replay)")
@@ -120,7 +127,8 @@ def _replay(args: argparse.Namespace, pipeline) -> int:
                    on_alert=_print_alert, checkpoint_s=checkpoint_s) as loop:
         print(f"replay: {posts.height} posts from {args.replay}, {posts['created_at'][0]} .. "
               f"{posts['created_at'][-1]}, speed {args.speed or 'max'}", flush=True)
-        result = replay(loop, posts, tick_s=args.tick, speed=args.speed, progress=not args.quiet)
+        result = replay(loop, posts, tick_s=args.tick, speed=args.speed, progress=not args.quiet,
+                        max_tick_s=args.max_tick, min_posts=args.min_posts)
         print(f"replay done: {result.posts_fed} posts fed in {result.steps} steps, "
               f"{result.alerts} alerts, {result.posts_per_s:,.0f} posts/s; feed: {loop.feed.path}",
               flush=True)

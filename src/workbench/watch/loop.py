@@ -229,7 +229,11 @@ class WatchLoop:
             moved = new_assign.join(state.assignments, on="post_id", how="inner", suffix="_old")
             touched |= set(moved.get_column("event_id_old").drop_nulls().to_list())
             all_posts = pl.concat([state.posts, fresh], how="vertical") if state.posts.height else fresh
-            all_assign = latest_assignments(pl.concat([state.assignments, new_assign], how="vertical"))
+            if moved.height or new_assign.get_column("post_id").is_duplicated().any():
+                all_assign = latest_assignments(
+                    pl.concat([state.assignments, new_assign], how="vertical"))
+            else:  # only new posts (the common case): no O(held) de-duplication
+                all_assign = pl.concat([state.assignments, new_assign], how="vertical")
             if self.regrade_all:  # the naive baseline: every event, every batch
                 touched |= set(all_assign.get_column("event_id").drop_nulls().unique().to_list())
             result.touched = len(touched)
@@ -256,6 +260,9 @@ class WatchLoop:
         if self._escalation_primed:
             escalations = self.pipeline.escalations(gradings, findings, now=now)
         else:  # first call since start: the escalation state is rebuilt from all events
+            reset = getattr(self.pipeline, "reset_escalations", None)
+            if reset is not None:  # a pipeline object reused by another loop forgets its events
+                reset()
             escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
             self._escalation_primed = True
         self._tick("escalations", t)

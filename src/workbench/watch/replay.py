@@ -10,6 +10,14 @@ deadlines escalate on time (in ``quiet_step_s`` strides, 1 h by default, while n
 arrives: an escalation is raised at most that late). After the last post the clock runs on ``tail_hours`` so that
 late deadlines can still escalate.
 
+Sparse stretches can be batched: with ``max_tick_s`` > ``tick_s``, a slice holding fewer
+than ``min_posts`` posts is widened tick by tick (up to ``max_tick_s``) before the loop
+steps on it. Dense bursts (a cascade's first hours) keep ``tick_s`` resolution; a trickle
+is graded once per ``max_tick_s`` instead of once per tick. The effect on alert times: an
+alert is stamped at the end of its slice, so it can be up to ``max_tick_s`` late (instead of
+``tick_s``) where posts trickle in. ``max_wall_s`` stops a replay after that many real
+seconds (benchmarks on a budget); ``ReplayResult.stopped`` then says so.
+
 The replay cursor is checkpointed with the state: a replay restarted with the same state
 folder resumes where the last committed batch ended (posts already held are skipped by id).
 """
@@ -37,6 +45,7 @@ class ReplayResult:
     start: datetime | None = None
     end: datetime | None = None
     step_seconds: list[float] = field(default_factory=list)
+    stopped: bool = False
 
     @property
     def posts_per_s(self) -> float:
@@ -76,6 +85,9 @@ def replay(
     quiet_step_s: float = 3600.0,
     on_step: Callable[[StepResult, datetime], None] | None = None,
     progress: bool = False,
+    max_tick_s: float | None = None,
+    min_posts: int = 1,
+    max_wall_s: float | None = None,
 ) -> ReplayResult:
     if not isinstance(loop.clock, SimulatedClock):
         raise TypeError("replay needs a WatchLoop built with a SimulatedClock")
@@ -115,6 +127,12 @@ def replay(
             hi = int(times.search_sorted(end, side="left"))
         elif hi == lo and hi >= posts.height and not _live(loop, cursor, live_hours):
             break
+        if max_tick_s and hi > lo and hi - lo < min_posts:
+            # a trickle: widen the slice until it holds min_posts posts or max_tick_s
+            widest = cursor + timedelta(seconds=max_tick_s)
+            while hi - lo < min_posts and end + tick <= widest and hi < posts.height:
+                end += tick
+                hi = int(times.search_sorted(end, side="left"))
         chunk = posts.slice(lo, hi - lo)
         loop.clock.set(end)
         step = loop.step(chunk, cursor=end)
@@ -129,6 +147,9 @@ def replay(
         if speed and chunk.height:
             time.sleep((end - cursor).total_seconds() / speed)
         lo, cursor = hi, end
+        if max_wall_s and time.perf_counter() - wall > max_wall_s:
+            result.stopped = True
+            break
     if bar is not None:
         bar.close()
     result.end = cursor

@@ -161,6 +161,10 @@ class WorkbenchPipeline:
         grade = importlib.import_module("workbench.grading.grade").grade
         return grade(findings, self.ruleset, now=now)
 
+    def reset_escalations(self) -> None:
+        """Forget the escalator's events (a new loop primes it from its own state)."""
+        self._escalator = None
+
     def escalations(self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime) -> list[Escalation]:
         """Time-based escalation with the grading package's ``Escalator`` (durable-rules).
 
