@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cases.params import CaseParams, load_params
+from workbench.digest import file_sha256
 
 MANIFEST_VERSION = 1
 
@@ -52,14 +53,6 @@ class CaseRun:
 # --------------------------------------------------------------------------------------
 # hashes and versions
 # --------------------------------------------------------------------------------------
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def input_files(sources: list[str]) -> dict[str, Any]:
     """Every file under the sources (hidden files skipped), with size and sha256, and one
     digest over all of them."""
@@ -71,7 +64,7 @@ def input_files(sources: list[str]) -> dict[str, Any]:
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
         )
         for p in paths:
-            files.append({"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)})
+            files.append({"path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)})
     overall = hashlib.sha256(
         "\n".join(f"{f['sha256']}  {f['path']}" for f in files).encode("utf-8")
     ).hexdigest()
@@ -232,7 +225,7 @@ def run_case(
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.exists() else {}
     cells = _cell_timings(nbformat.read(out_nb, as_version=4)) if out_nb.exists() else []
     outputs = {
-        p.name: sha256_file(p) for p in sorted(run_dir.iterdir())
+        p.name: file_sha256(p) for p in sorted(run_dir.iterdir())
         if p.is_file() and p.name != "manifest.json"
     }
     manifest = {
@@ -246,7 +239,7 @@ def run_case(
         "started_at": started.isoformat(),
         "parameters": {"file": str(cp.path), "sha256": cp.sha256, "values": cp.raw,
                        "notebook_values": nb_params},
-        "notebook": {"source": str(cp.notebook), "sha256": sha256_file(cp.notebook),
+        "notebook": {"source": str(cp.notebook), "sha256": file_sha256(cp.notebook),
                      "executed": out_nb.name, "kernel": kname},
         "inputs": inputs,
         "rows": info.get("counts", {}),

@@ -11,10 +11,11 @@ hash did not is not picked up again. Writers should write to a temporary name an
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from workbench.digest import file_sha256
 
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 
@@ -38,14 +39,6 @@ class FileStamp:
 class ScanResult:
     changed: list[FileStamp]
     touched: list[FileStamp]
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_candidate(rel: Path) -> bool:
