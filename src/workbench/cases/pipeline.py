@@ -217,6 +217,7 @@ def _findings(case: Case) -> pl.DataFrame:
 def grade(case: Case, *, rules: str = "", now: str = "") -> Case:
     """Grade every event with the rule set (``rules`` folder, '' = the project's ``rules/``)
     at time ``now`` ('' = the latest post's time, never the wall clock)."""
+    from workbench.grading import grade as grade_findings
     from workbench.grading import load_ruleset
 
     path = Path(rules) if rules else DEFAULT_RULES
@@ -225,7 +226,7 @@ def grade(case: Case, *, rules: str = "", now: str = "") -> Case:
         when = parse_time(now)
         if when is None and case.posts.height:
             when = case.posts["created_at"].max()
-        case.gradings = grade_function()(case.findings, ruleset, now=when)
+        case.gradings = grade_findings(case.findings, ruleset, now=when)
     case.rules_version = str(getattr(ruleset, "version", ""))
     case.rules_hash = str(getattr(ruleset, "hash", ""))
     case.rules_path = str(path)
@@ -234,13 +235,6 @@ def grade(case: Case, *, rules: str = "", now: str = "") -> Case:
     for level, n in case.gradings.group_by("level").len().iter_rows():
         case.counts[f"level_{level}"] = int(n)
     return case
-
-
-def grade_function():
-    """``workbench.grading.grade`` (the function; its module is also named ``grade``)."""
-    import importlib
-
-    return importlib.import_module("workbench.grading.grade").grade
 
 
 # --------------------------------------------------------------------------------------

@@ -112,11 +112,9 @@ def compare(findings: pl.DataFrame, old_rules: str | Path, new_rules: str | Path
     diff them with the rules package's ``diff_gradings`` (the same diff as
     ``workbench rules diff``): which events change level, raised or lowered (breaking),
     and the rules gained and lost."""
-    from workbench.cases.pipeline import grade_function
-    from workbench.grading import load_ruleset
+    from workbench.grading import grade, load_ruleset
     from workbench.grading.diff import DIFF_SCHEMA, diff_gradings
 
-    grade = grade_function()
     old_rs, new_rs = load_ruleset(old_rules), load_ruleset(new_rules)
     diffs, olds, news = [], [], []
     for (case,), part in findings.group_by("case", maintain_order=True):

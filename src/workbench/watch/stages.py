@@ -72,7 +72,8 @@ class WorkbenchPipeline:
         'cascade', no embedding); the rest go to ``events.detect`` with the ledger, which
         assigns them to existing events or opens new ones. Held posts of an event that the
         ledger merged into another in this run come back as moved rows."""
-        detect = _events_detect()
+        from workbench.events import detect
+
         held = assignments.select(pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
         joined = new_posts.join(held, on="root_id", how="left", maintain_order="left")
         is_root = pl.col("root_id").is_null() | (pl.col("root_id") == pl.col("post_id"))
@@ -154,11 +155,8 @@ class WorkbenchPipeline:
         return self._ruleset
 
     def grade(self, findings: pl.DataFrame, *, now: datetime) -> pl.DataFrame:
-        import importlib
+        from workbench.grading import grade
 
-        # the module, not the package attribute: `workbench.grading.grade` is both a
-        # submodule and a lazily exported function
-        grade = importlib.import_module("workbench.grading.grade").grade
         return grade(findings, self.ruleset, now=now)
 
     def reset_escalations(self) -> None:
@@ -197,17 +195,6 @@ def _merged_this_run(ledger: Any) -> dict[str, str]:
         return {}
     rows = history.filter((pl.col("run") == ledger.runs) & (pl.col("kind") == "merge"))
     return {r["event_id"]: ledger.resolve(r["event_id"]) for r in rows.iter_rows(named=True)}
-
-
-def _events_detect():
-    """``workbench.events.detect`` (the function, even before the package re-exports it)."""
-    import importlib
-
-    events = importlib.import_module("workbench.events")
-    detect = getattr(events, "detect", None)
-    if callable(detect):
-        return detect
-    return importlib.import_module("workbench.events.detect").detect
 
 
 class MemoSentiment:
