@@ -138,3 +138,27 @@ def test_bad_assignments_are_named(posts):
 def test_no_events_gives_empty_table(posts):
     out = compute(posts, pl.DataFrame(schema={"post_id": pl.Utf8, "event_id": pl.Utf8}))
     assert out.height == 0 and out.schema == FINDINGS_SCHEMA
+
+
+def test_enriched_posts_give_the_same_findings(posts):
+    """Per-post columns computed once (``enrich``) and passed with ``enriched=True`` give
+    the same table as computing them inside ``compute``; without them it refuses."""
+    from workbench.findings import enrich, post_columns
+
+    assign = by_label(posts)
+    plain = compute(posts, assign)
+    rich = enrich(posts).collect()
+    assert set(post_columns()) <= set(rich.columns)
+    assert {"nature_words", "subject_words", "sentiment_score", "is_official"} <= set(rich.columns)
+    from polars.testing import assert_frame_equal
+
+    def same(a, b):  # exact, except the last bit of parallel float sums
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+
+    same(compute(rich, assign, enriched=True), plain)
+    # enriched rows for part of the posts only (what the watch passes: one event's posts)
+    one = rich.filter(pl.col("event_label") == "cascade")
+    part = compute(one, assign.filter(pl.col("event_id") == "cascade"), enriched=True)
+    same(part, plain.filter(pl.col("event_id") == "cascade"))
+    with pytest.raises(ValueError, match="enrich columns"):
+        compute(posts, assign, enriched=True)

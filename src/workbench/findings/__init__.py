@@ -32,7 +32,7 @@ import polars as pl
 
 from workbench.schema import FINDINGS_SCHEMA, conform
 
-__all__ = ["FindingsConfig", "compute", "official_responses"]
+__all__ = ["FindingsConfig", "compute", "enrich", "official_responses", "post_columns"]
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,46 @@ def _fallback_titles(ev: pl.LazyFrame) -> pl.LazyFrame:
     return reps.join(title, on="event_id", how="left")
 
 
+def enrich(posts: pl.DataFrame | pl.LazyFrame, *, config: FindingsConfig | None = None) -> pl.LazyFrame:
+    """The per-post columns of the findings, which depend on each post alone: sentiment
+    (``sentiment_raw``, ``sentiment_score``, ``sentiment_negative``), ``is_official``, the
+    rumour / debunk / sensitive flags and stated counts of ``signals.flags``, and the nature
+    and subject words of ``nature.post_words``. ``posts`` keeps its columns.
+
+    ``compute`` runs this on the posts of the events it is given. A caller that computes
+    findings again and again over growing events (the watch) can enrich each post once, keep
+    the columns (``post_columns`` names them) and pass ``compute(..., enriched=True)``.
+    """
+    from workbench.findings import lexicons, nature, responses, signals
+    from workbench.findings.sentiment import default_model
+
+    cfg = config or FindingsConfig()
+    lex = lexicons.load(cfg.lexicon_dir)
+    model = default_model(None if cfg.lexicon_dir is None else str(cfg.lexicon_dir))
+    out = model.transform(posts).with_columns(responses.is_official(lex))
+    out = signals.flags(out, lex)  # materialises once: every finding reads it
+    return out.with_columns(nature.post_words(lex))
+
+
+_ENRICH_MARKERS = ("sentiment_score", "is_official", "rumour", "sensitive_words", "nature_words",
+                   "subject_words")
+
+
+def post_columns(config: FindingsConfig | None = None) -> list[str]:
+    """Names of the columns ``enrich`` adds (they depend on the lexicons' groups)."""
+    from workbench.schema import POST_SCHEMA, empty
+
+    posts = empty(POST_SCHEMA)
+    return [c for c in enrich(posts, config=config).collect_schema().names() if c not in POST_SCHEMA]
+
+
 def compute(
     posts: pl.DataFrame | pl.LazyFrame,
     assignments: pl.DataFrame | pl.LazyFrame,
     topics=None,
     *,
     config: FindingsConfig | None = None,
+    enriched: bool = False,
 ) -> pl.DataFrame:
     """Findings table (FINDINGS_SCHEMA), one row per event_id, sorted by event_id.
 
@@ -105,19 +139,30 @@ def compute(
     ASSIGNMENT_SCHEMA (post_id -> event_id; null event_id / 'outlier' rows are left out).
     topics (optional): a frame or records with event_id, title, keywords,
     representative_post_ids; missing values fall back to the earliest original post.
+    enriched: the posts already carry the columns of ``enrich`` (same config), which are
+    then used as they are instead of being computed again (the result is the same).
     Raises FindingsInputError when an assignment names an unknown post.
     """
     from workbench.findings import bursts, lexicons, nature, responses, signals, spread, volume
     from workbench.findings.frame import event_posts
-    from workbench.findings.sentiment import default_model, intensity
+    from workbench.findings.sentiment import intensity
 
     cfg = config or FindingsConfig()
     lex = lexicons.load(cfg.lexicon_dir)
-    model = default_model(None if cfg.lexicon_dir is None else str(cfg.lexicon_dir))
 
-    ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers)
-    ev = model.transform(ev).with_columns(responses.is_official(lex))
-    ev = signals.flags(ev, lex).collect().lazy()  # materialise once: every finding reads it
+    if enriched:
+        from workbench.schema import POST_SCHEMA
+
+        have = posts.lazy().collect_schema().names()
+        missing = [c for c in _ENRICH_MARKERS if c not in have]
+        if missing:
+            raise ValueError(f"compute(enriched=True): posts lack the enrich columns {missing}")
+        extra = [c for c in have if c not in POST_SCHEMA]
+        ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers, extra=extra)
+        ev = ev.collect().lazy()
+    else:
+        ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers)
+        ev = enrich(ev, config=cfg).collect().lazy()  # materialise once: every finding reads it
     if ev.select(pl.len()).collect().item() == 0:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
 

@@ -46,15 +46,19 @@ def event_posts(
     assignments: pl.DataFrame | pl.LazyFrame,
     *,
     include_outliers: bool = False,
+    extra: tuple[str, ...] | list[str] = (),
 ) -> pl.LazyFrame:
     """Posts that belong to an event, with ``event_id``, ``depth`` and ``tree``.
 
     Assignments with a null ``event_id`` are left out (those posts have no event); so are
-    ``how == 'outlier'`` rows unless ``include_outliers``.
+    ``how == 'outlier'`` rows unless ``include_outliers``. ``extra``: columns of ``posts``
+    beyond POST_SCHEMA to keep (e.g. the per-post columns of ``findings.enrich``).
     """
     from workbench.findings.spread import add_cascade_depth
 
     p = as_lazy(posts, POST_SCHEMA)
+    if extra:
+        p = pl.concat([p, posts.lazy().select(list(extra))], how="horizontal")
     a = as_lazy(assignments, ASSIGNMENT_SCHEMA)
     check_assignments(p, a)
     a = a.filter(pl.col("event_id").is_not_null())

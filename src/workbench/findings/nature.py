@@ -31,12 +31,23 @@ def _word_table(groups: dict[str, list[str]]) -> pl.DataFrame:
                         orient="row").unique("word", keep="first", maintain_order=True)
 
 
-def _votes(ev: pl.LazyFrame, groups: dict[str, list[str]]) -> pl.LazyFrame:
-    """(event_id, category, rank, evidence, words) with evidence > 0."""
+def post_words(lex: Lexicons) -> list[pl.Expr]:
+    """Per-post columns ``nature_words`` and ``subject_words``: the lexicon words each post
+    contains (they depend on the post alone, so a caller may compute them once per post and
+    keep them; ``per_event`` uses them when present)."""
+    return [
+        matches(pl.col("text"), _word_table(lex.nature)["word"].to_list()).alias("nature_words"),
+        matches(pl.col("text"), _word_table(lex.subjects)["word"].to_list()).alias("subject_words"),
+    ]
+
+
+def _votes(ev: pl.LazyFrame, groups: dict[str, list[str]], column: str | None = None) -> pl.LazyFrame:
+    """(event_id, category, rank, evidence, words) with evidence > 0. ``column``: a per-post
+    list of matched words already computed (see ``post_words``)."""
     table = _word_table(groups)
+    words = pl.col(column) if column else matches(pl.col("text"), table["word"].to_list())
     found = (
-        ev.select("event_id", "post_id",
-                  matches(pl.col("text"), table["word"].to_list()).alias("word"))
+        ev.select("event_id", "post_id", words.alias("word"))
         .explode("word")
         .filter(pl.col("word").is_not_null())
         .unique(["event_id", "post_id", "word"])
@@ -61,13 +72,16 @@ def _winner(votes: pl.LazyFrame) -> pl.LazyFrame:
 def per_event(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
     """One row per event_id (that has posts): nature, confidence, evidence, subject."""
     ids = ev.select("event_id").unique()
-    nature = _winner(_votes(ev, lex.nature)).select(
+    have = set(ev.collect_schema().names())
+    nature_col = "nature_words" if "nature_words" in have else None
+    subject_col = "subject_words" if "subject_words" in have else None
+    nature = _winner(_votes(ev, lex.nature, nature_col)).select(
         "event_id",
         pl.col("category").alias("nature"),
         ((pl.col("evidence") + 1) / (pl.col("total") + 5)).alias("nature_confidence"),
         pl.col("words").list.head(EVIDENCE_WORDS).alias("nature_evidence"),
     )
-    subject = _winner(_votes(ev, lex.subjects)).select(
+    subject = _winner(_votes(ev, lex.subjects, subject_col)).select(
         "event_id", pl.col("category").alias("affected_subject")
     )
     return (

@@ -45,6 +45,7 @@ from workbench.schema import (
 )
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
+from workbench.watch.frames import append, rows_with
 from workbench.watch.pipeline import Escalation, Pipeline
 from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir, latest_assignments
@@ -204,11 +205,12 @@ class WatchLoop:
             result.files = len(stamps)
         if posts is None:
             posts = empty(POST_SCHEMA)
-        posts = conform(posts, POST_SCHEMA) if posts.width else empty(POST_SCHEMA)
+        posts = conform(posts, POST_SCHEMA) if posts.height else empty(POST_SCHEMA)
 
-        fresh = posts.unique(subset="post_id", keep="first", maintain_order=True)
+        fresh = posts.unique(subset="post_id", keep="first", maintain_order=True) if posts.height else posts
         if state.posts.height and fresh.height:
-            fresh = fresh.join(state.posts.select("post_id"), on="post_id", how="anti")
+            held = rows_with(state.posts, "post_id", fresh.get_column("post_id"))
+            fresh = fresh.join(held.select("post_id"), on="post_id", how="anti")
             fresh = _resolve_roots(fresh, state.posts)
         result.duplicates = posts.height - fresh.height
         result.new_posts = fresh.height
@@ -226,14 +228,15 @@ class WatchLoop:
             new_assign = conform(new_assign, ASSIGNMENT_SCHEMA)
             self._tick("assign", t)
             touched = set(new_assign.get_column("event_id").drop_nulls().to_list())
-            moved = new_assign.join(state.assignments, on="post_id", how="inner", suffix="_old")
+            before = rows_with(state.assignments, "post_id", new_assign.get_column("post_id"))
+            moved = new_assign.join(before, on="post_id", how="inner", suffix="_old")
             touched |= set(moved.get_column("event_id_old").drop_nulls().to_list())
-            all_posts = pl.concat([state.posts, fresh], how="vertical") if state.posts.height else fresh
+            all_posts = append(state.posts, fresh)
             if moved.height or new_assign.get_column("post_id").is_duplicated().any():
                 all_assign = latest_assignments(
-                    pl.concat([state.assignments, new_assign], how="vertical"))
+                    pl.concat([state.assignments, new_assign], how="vertical")).rechunk()
             else:  # only new posts (the common case): no O(held) de-duplication
-                all_assign = pl.concat([state.assignments, new_assign], how="vertical")
+                all_assign = append(state.assignments, new_assign)
             if self.regrade_all:  # the naive baseline: every event, every batch
                 touched |= set(all_assign.get_column("event_id").drop_nulls().unique().to_list())
             result.touched = len(touched)
@@ -441,6 +444,7 @@ def _resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
     batch gets the parent as root. One look-up in the held posts (whose roots are resolved)
     finds the true root.
     """
+    held = rows_with(held, "post_id", fresh.get_column("root_id"))
     lookup = held.select(pl.col("post_id").alias("root_id"), pl.col("root_id").alias("_held_root"))
     return (
         fresh.join(lookup, on="root_id", how="left", maintain_order="left")

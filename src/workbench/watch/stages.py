@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform, empty
+from workbench.watch.frames import rows_with
 from workbench.watch.pipeline import Batch, Escalation
 
 log = logging.getLogger("workbench.watch")
@@ -29,7 +30,7 @@ class WorkbenchPipeline:
         self._embedder = embedder
         self.config = config
         self._ruleset = None
-        self.sentiment = MemoSentiment()
+        self.post_columns = PostColumns()
         self._escalator = None
 
     # -- ingest ---------------------------------------------------------------------------
@@ -74,7 +75,8 @@ class WorkbenchPipeline:
         ledger merged into another in this run come back as moved rows."""
         from workbench.events import detect
 
-        held = assignments.select(pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
+        held = rows_with(assignments, "post_id", new_posts.get_column("root_id")).select(
+            pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
         joined = new_posts.join(held, on="root_id", how="left", maintain_order="left")
         is_root = pl.col("root_id").is_null() | (pl.col("root_id") == pl.col("post_id"))
         followers = joined.filter(pl.col("_root_event").is_not_null() & ~is_root)
@@ -108,8 +110,10 @@ class WorkbenchPipeline:
         # held posts that were waiting for a root that has now arrived follow it
         if assignments.height and out:
             placed = pl.concat(out, how="vertical").filter(pl.col("event_id").is_not_null())
-            waited = assignments.filter(pl.col("event_id").is_null()).join(
-                posts.select("post_id", "root_id"), on="post_id", how="inner")
+            waited = assignments.filter(pl.col("event_id").is_null())
+            if waited.height:
+                waited = waited.join(rows_with(posts, "post_id", waited.get_column("post_id"))
+                                     .select("post_id", "root_id"), on="post_id", how="inner")
             if waited.height and placed.height:
                 root_event = placed.select(pl.col("post_id").alias("root_id"), "event_id")
                 found = waited.drop("event_id").join(root_event, on="root_id", how="inner")
@@ -138,12 +142,12 @@ class WorkbenchPipeline:
     def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
         from workbench.findings import compute
 
-        with self.sentiment.installed():
-            return compute(posts, assignments)
+        return compute(self.post_columns.attach(posts), assignments, enriched=True)
 
     def prepare(self, posts: pl.DataFrame) -> None:
-        """Before a replay: score every text's sentiment in one pass (see ``MemoSentiment``)."""
-        self.sentiment.prime(posts.get_column("text"))
+        """Before a replay: the per-post findings columns of every post, in one pass (see
+        ``PostColumns``)."""
+        self.post_columns.prime(posts)
 
     # -- grading --------------------------------------------------------------------------
     @property
@@ -197,66 +201,69 @@ def _merged_this_run(ledger: Any) -> dict[str, str]:
     return {r["event_id"]: ledger.resolve(r["event_id"]) for r in rows.iter_rows(named=True)}
 
 
-class MemoSentiment:
-    """The findings' sentiment model, scoring each distinct text once per process.
+class PostColumns:
+    """The findings' per-post columns (``workbench.findings.enrich``: sentiment, official
+    author, rumour and sensitive flags, stated counts, nature words), computed once per post
+    and kept by ``post_id`` for the life of the process.
 
-    ``workbench.findings.compute`` scores every post of the events it is given, and one
-    call of the lexicon model costs ~2 s whatever the number of posts (it builds its
-    matcher over ~120,000 lexicon words on every call). The watch re-computes the findings
-    of the touched events at every batch, so it would pay that on every batch and score
-    the same posts again and again. This wrapper keeps a table text -> sentiment columns and
-    asks the real model only for texts it has not seen (the same scores, since a post's
-    sentiment depends on its text alone). ``installed()`` puts it in place of
-    ``workbench.findings.sentiment.default_model`` for the duration of one ``compute``.
+    The watch re-computes the findings of every event a batch touches, over all of that
+    event's posts; without this it would score the same posts' sentiment and lexicon
+    matches again at every batch (and build the ~120,000-word sentiment matcher each time).
+    A post's columns depend on the post alone, so the findings are the same (tested in
+    ``tests/test_findings_compute.py``). Look-ups filter the table by ``is_in`` (a probe of
+    the post_id column) rather than join it, so a batch does not hash every post held.
     """
 
-    COLUMNS = ("sentiment_raw", "sentiment_score", "sentiment_negative")
-
-    def __init__(self):
+    def __init__(self, config: Any = None):
+        self.config = config
         self.table: pl.DataFrame | None = None
-        self._inner = None
+        self._columns: list[str] | None = None
 
     @property
-    def inner(self):
-        if self._inner is None:
-            from workbench.findings.sentiment import default_model
+    def columns(self) -> list[str]:
+        if self._columns is None:
+            from workbench.findings import post_columns
 
-            self._inner = default_model(None)
-        return self._inner
+            self._columns = post_columns(self.config)
+        return self._columns
 
-    def prime(self, texts: pl.Series) -> None:
-        fresh = pl.DataFrame({"text": texts.fill_null("").unique()})
-        if self.table is not None:
-            fresh = fresh.join(self.table.select("text"), on="text", how="anti")
-        if not fresh.height:
+    def _enrich(self, posts: pl.DataFrame) -> pl.DataFrame:
+        from workbench.findings import enrich
+
+        return enrich(posts, config=self.config).collect().select("post_id", *self.columns)
+
+    def _add(self, rows: pl.DataFrame) -> None:
+        if self.table is None:
+            self.table = rows
             return
-        scored = self.inner.transform(fresh, "text").collect().select("text", *self.COLUMNS)
-        self.table = scored if self.table is None else pl.concat([self.table, scored], how="vertical")
+        self.table = pl.concat([self.table, rows], how="vertical")
+        if self.table.n_chunks() > 32:
+            self.table = self.table.rechunk()
 
-    def transform(self, frame, text: str = "text") -> pl.LazyFrame:
-        df = frame.lazy().collect()
-        self.prime(df.get_column(text))
-        keyed = df.with_columns(pl.col(text).fill_null("").alias("__memo_text"))
-        table = self.table.rename({"text": "__memo_text"})
-        return keyed.join(table, on="__memo_text", how="left", maintain_order="left").drop("__memo_text").lazy()
+    def _held(self, ids: pl.Series) -> pl.DataFrame | None:
+        if self.table is None:
+            return None
+        return self.table.filter(pl.col("post_id").is_in(ids.implode()))
 
-    def installed(self):
-        import contextlib
+    def prime(self, posts: pl.DataFrame) -> None:
+        """Compute the columns of every post not held yet, in one pass."""
+        posts = posts.unique("post_id", keep="first", maintain_order=True)
+        held = self._held(posts.get_column("post_id"))
+        if held is not None and held.height:
+            posts = posts.join(held.select("post_id"), on="post_id", how="anti")
+        if posts.height:
+            self._add(self._enrich(posts))
 
-        import workbench.findings.sentiment as sentiment
-
-        @contextlib.contextmanager
-        def swap():
-            original = sentiment.default_model
-            if self._inner is None:
-                self._inner = original(None)
-            sentiment.default_model = lambda lexicon_dir=None: self
-            try:
-                yield
-            finally:
-                sentiment.default_model = original
-
-        return swap()
+    def attach(self, posts: pl.DataFrame) -> pl.DataFrame:
+        """``posts`` with the per-post columns (computed for the posts not held yet)."""
+        held = self._held(posts.get_column("post_id"))
+        fresh = posts if held is None else posts.join(held.select("post_id"), on="post_id", how="anti")
+        fresh = fresh.unique("post_id", keep="first", maintain_order=True)
+        if fresh.height:
+            rows = self._enrich(fresh)
+            self._add(rows)
+            held = rows if held is None else pl.concat([held, rows], how="vertical")
+        return posts.join(held, on="post_id", how="left", maintain_order="left")
 
 
 def _tolerant_keywords():

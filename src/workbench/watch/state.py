@@ -192,10 +192,10 @@ class StateDir:
             state.stats = dict(data.get("stats", {}))
             posts = [pl.read_parquet(self.path("posts", b)) for b in state.segments]
             if posts:
-                state.posts = pl.concat(posts, how="vertical")
+                state.posts = pl.concat(posts, how="vertical").rechunk()
             assign = [pl.read_parquet(self.path("assign", b)) for b in state.segments]
             if assign:
-                state.assignments = latest_assignments(pl.concat(assign, how="vertical"))
+                state.assignments = latest_assignments(pl.concat(assign, how="vertical")).rechunk()
             if data.get("ledger") is not None:
                 with open(self.path("ledger", data["ledger"]), "rb") as handle:
                     state.ledger = pickle.load(handle)
