@@ -125,7 +125,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=0,
                         help="first N cascades in time order (0, the default: all 865, the whole "
-                             "dev set; ~50 min on 2 cores)")
+                             "dev set; ~1.5 h on 2 cores)")
     parser.add_argument("--every", type=int, default=None,
                         help="every K-th cascade in time order instead (stratified sample)")
     parser.add_argument("--tick", type=float, default=300.0, help="replay slice, seconds")
