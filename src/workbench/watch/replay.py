@@ -121,7 +121,7 @@ def replay(
     lo = position(cursor)
     prepare = getattr(loop.pipeline, "prepare", None)
     wall = time.perf_counter()
-    if prepare is not None:  # e.g. score every text's sentiment once, in one pass
+    if prepare is not None:  # e.g. every post's per-post findings columns, in one pass
         prepare(posts.slice(lo))
     bar = None
     if progress:

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform, empty
-from workbench.watch.frames import rows_with
+from workbench.watch.frames import append, rows_with
 from workbench.watch.pipeline import Batch, Escalation
 
 log = logging.getLogger("workbench.watch")
@@ -227,41 +227,34 @@ class PostColumns:
             self._columns = post_columns(self.config)
         return self._columns
 
-    def _enrich(self, posts: pl.DataFrame) -> pl.DataFrame:
+    def _split(self, posts: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+        """(held rows for ``posts``, the posts not held yet, each once)."""
+        if self.table is None:
+            held, fresh = None, posts
+        else:
+            held = rows_with(self.table, "post_id", posts.get_column("post_id"))
+            fresh = posts.join(held.select("post_id"), on="post_id", how="anti")
+        return held, fresh.unique("post_id", keep="first", maintain_order=True)
+
+    def _compute(self, fresh: pl.DataFrame) -> pl.DataFrame:
+        """The columns of ``fresh`` (posts not held), added to the table."""
         from workbench.findings import enrich
 
-        return enrich(posts, config=self.config).collect().select("post_id", *self.columns)
-
-    def _add(self, rows: pl.DataFrame) -> None:
-        if self.table is None:
-            self.table = rows
-            return
-        self.table = pl.concat([self.table, rows], how="vertical")
-        if self.table.n_chunks() > 32:
-            self.table = self.table.rechunk()
-
-    def _held(self, ids: pl.Series) -> pl.DataFrame | None:
-        if self.table is None:
-            return None
-        return self.table.filter(pl.col("post_id").is_in(ids.implode()))
+        rows = enrich(fresh, config=self.config).collect().select("post_id", *self.columns)
+        self.table = rows if self.table is None else append(self.table, rows)
+        return rows
 
     def prime(self, posts: pl.DataFrame) -> None:
         """Compute the columns of every post not held yet, in one pass."""
-        posts = posts.unique("post_id", keep="first", maintain_order=True)
-        held = self._held(posts.get_column("post_id"))
-        if held is not None and held.height:
-            posts = posts.join(held.select("post_id"), on="post_id", how="anti")
-        if posts.height:
-            self._add(self._enrich(posts))
+        _, fresh = self._split(posts)
+        if fresh.height:
+            self._compute(fresh)
 
     def attach(self, posts: pl.DataFrame) -> pl.DataFrame:
         """``posts`` with the per-post columns (computed for the posts not held yet)."""
-        held = self._held(posts.get_column("post_id"))
-        fresh = posts if held is None else posts.join(held.select("post_id"), on="post_id", how="anti")
-        fresh = fresh.unique("post_id", keep="first", maintain_order=True)
+        held, fresh = self._split(posts)
         if fresh.height:
-            rows = self._enrich(fresh)
-            self._add(rows)
+            rows = self._compute(fresh)
             held = rows if held is None else pl.concat([held, rows], how="vertical")
         return posts.join(held, on="post_id", how="left", maintain_order="left")
 
