@@ -84,6 +84,7 @@ ASSIGNMENT_SCHEMA = _schema(ASSIGNMENT_COLUMNS)
 # Findings: one row per event. Rules grade on these columns; charts draw them.
 # --------------------------------------------------------------------------------------
 NATURES = ("political", "economic", "social", "cultural", "natural")
+NATURE_UNCERTAIN = "uncertain"  # the findings do not guess a nature
 SUBJECTS = ("government", "enterprise", "individual", "unknown")
 
 FINDINGS_COLUMNS: list[Column] = [
@@ -120,14 +121,20 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("negative_share", pl.Float64, "Share of the posts with own text (bare reposts left out) judged negative by the lexicon sentiment model; null when no post has own text."),
     Column("sentiment_intensity", pl.Float64, "Mean |score - 0.5| * 2 of the sentiment score (0..1, 1 = positive) over posts with own text, 0..1."),
     # nature and subject (findings.nature)
-    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}: most posts with its words (rules/lexicons/nature.yaml); 'social' when no word matched."),
+    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}, or '{NATURE_UNCERTAIN}' when the vote is not clear (nature_confidence below the findings' nature_min_confidence, default 0.45, or no word matched): the category whose words (rules/lexicons/nature.yaml) the most posts contain."),
     Column("nature_confidence", pl.Float64, "(winner's evidence + 1) / (all evidence + 5), 0..1; 0 when no nature word matched."),
     Column("nature_evidence", pl.List(pl.Utf8), "Up to 5 words of the winning category that matched the most posts."),
     Column("affected_subject", pl.Utf8, f"Who is affected, one of {SUBJECTS}: most posts with its words (rules/lexicons/subjects.yaml)."),
+    Column("subject_share", pl.Float64, "Share of the posts with own text that name any affected subject (a government body, an enterprise, a private person: subjects.yaml)."),
+    Column("foreign_share", pl.Float64, "Share of the posts with own text that name a foreign place and no home place (rules/lexicons/context.yaml places)."),
+    Column("domestic_stake", pl.Boolean, "Someone the plan protects at home is at stake: affected_subject known, subject_share >= 0.1 and foreign_share < 0.5 (findings.stake)."),
     # rumour and official response (findings.signals, findings.responses)
-    Column("rumour_signals", pl.Int64, "Posts carrying rumour / debunking signals (辟谣, 不实, 谣言, 网传, 未经证实, ...: rules/lexicons/rumour.yaml)."),
+    Column("rumour_signals", pl.Int64, "Posts spreading or questioning a claim (rumour.yaml signals: 网传, 据说, 未经证实, 是真的吗, ...) that do not debunk it."),
     Column("rumour_share", pl.Float64, "rumour_signals / n_posts."),
-    Column("debunked", pl.Boolean, "An explicit debunking (rumour.yaml debunk words: 辟谣, 不实, 系谣言, ...) by an official or verified account was seen."),
+    Column("debunk_posts", pl.Int64, "Posts saying a claim is false, by anyone (rumour.yaml debunk: 辟谣, 假的, 谣言, 恶搞, P图, 旧闻, 被死亡, fake, hoax, ...)."),
+    Column("debunk_share", pl.Float64, "debunk_posts / n_posts."),
+    Column("debunked_by", pl.Utf8, "Who debunked: 'official' (an official or verified account), 'crowd' (>= 3 distinct authors whose debunk posts are >= 25% of the rumour and debunk posts), or 'none'."),
+    Column("debunked", pl.Boolean, "debunked_by != 'none': the claim has been called false, officially or by the crowd (never null)."),
     Column("official_responses", pl.Int64, "Posts by official accounts in the event: author_type 'government', or verified with an official-sounding name (rules/lexicons/officials.yaml)."),
     Column("first_official_response_at", UTC_TIME, "Time of the first official post (null = none yet)."),
     Column("hours_to_official_response", pl.Float64, "first_official_response_at - first_seen in hours (null = none yet)."),
@@ -135,9 +142,12 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("response_negative_change", pl.Float64, "Negative share in the 6 h after minus in the 6 h before the first official response (null = no response, or no post with text in a window)."),
     # sensitive mentions (findings.signals)
     Column("mentions_casualties", pl.Int64, "Posts mentioning deaths or injuries (a casualty word, or a stated count)."),
-    Column("casualties_reported", pl.Int64, "Largest death or injury count stated in the posts: max(deaths_reported, injuries_reported) (null = none stated)."),
-    Column("deaths_reported", pl.Int64, "Largest death count stated in a post (死亡3人, 3人死亡, 致5死, 三人遇难, '12 killed'; null = none stated)."),
-    Column("injuries_reported", pl.Int64, "Largest injury count stated in a post (造成12人受伤, 3死5伤, '30 injured'; null = none stated)."),
+    Column("casualties_reported", pl.Int64, "max(deaths_reported, injuries_reported) (null = no corroborated count)."),
+    Column("deaths_reported", pl.Int64, "Corroborated death count of this event (死亡3人, 3人死亡, 致5死, 三人遇难, '12 killed'): the largest count stated by a credible author (official, verified, media) or stated or exceeded by >= 2 independent authors; counts about another time, place or a comparison are set aside (findings.casualties). Null = none."),
+    Column("deaths_evidence", pl.List(pl.Utf8), "post_ids stating at least deaths_reported (credible first, at most 10)."),
+    Column("injuries_reported", pl.Int64, "Corroborated injury count (造成12人受伤, 3死5伤, '30 injured'), as deaths_reported. Null = none."),
+    Column("injuries_evidence", pl.List(pl.Utf8), "post_ids stating at least injuries_reported (credible first, at most 10)."),
+    Column("casualty_claims_set_aside", pl.Int64, "Posts with a stated count set aside as about another time (去年, 1976年, 'in 1947'), another place, or a comparison."),
     Column("mentions_officials", pl.Int64, "Posts mentioning officials or government bodies."),
     Column("mentions_minors", pl.Int64, "Posts mentioning children / minors / students."),
     Column("sensitive_terms", pl.List(pl.Utf8), "Sensitive words seen (rules/lexicons/sensitive.yaml, every group), most posts first, at most 20."),

@@ -46,6 +46,12 @@ class FindingsConfig:
     max_series_hours: int = 2016  # length cap of hourly_counts (12 weeks)
     include_outliers: bool = False  # count assignments with how == 'outlier'
     lexicon_dir: str | Path | None = None  # rules/lexicons by default
+    corroboration: int = 2  # distinct authors a casualty count needs (credible: 1)
+    crowd_debunk_authors: int = 3  # distinct authors for a crowd debunking
+    crowd_debunk_ratio: float = 0.25  # debunk posts / (rumour + debunk posts) for the crowd
+    nature_min_confidence: float = 0.45  # below: nature 'uncertain'
+    min_subject_share: float = 0.1  # domestic_stake: posts naming an affected subject
+    max_foreign_share: float = 0.5  # domestic_stake: posts about a place abroad
 
 
 def _topics_frame(topics) -> pl.LazyFrame | None:
@@ -102,7 +108,7 @@ def enrich(posts: pl.DataFrame | pl.LazyFrame, *, config: FindingsConfig | None 
     findings again and again over growing events (the watch) can enrich each post once, keep
     the columns (``post_columns`` names them) and pass ``compute(..., enriched=True)``.
     """
-    from workbench.findings import lexicons, nature, responses, signals
+    from workbench.findings import lexicons, nature, responses, signals, stake
     from workbench.findings.sentiment import default_model
 
     cfg = config or FindingsConfig()
@@ -110,11 +116,11 @@ def enrich(posts: pl.DataFrame | pl.LazyFrame, *, config: FindingsConfig | None 
     model = default_model(None if cfg.lexicon_dir is None else str(cfg.lexicon_dir))
     out = model.transform(posts).with_columns(responses.is_official(lex))
     out = signals.flags(out, lex)  # materialises once: every finding reads it
-    return out.with_columns(nature.post_words(lex))
+    return out.with_columns(*nature.post_words(lex), *stake.post_flags(lex))
 
 
 _ENRICH_MARKERS = ("sentiment_score", "is_official", "rumour", "sensitive_words", "nature_words",
-                   "subject_words")
+                   "subject_words", "casualty_claims", "own_words")
 
 
 def post_columns(config: FindingsConfig | None = None) -> list[str]:
@@ -143,7 +149,16 @@ def compute(
     then used as they are instead of being computed again (the result is the same).
     Raises FindingsInputError when an assignment names an unknown post.
     """
-    from workbench.findings import bursts, lexicons, nature, responses, signals, spread, volume
+    from workbench.findings import (
+        bursts,
+        lexicons,
+        nature,
+        responses,
+        signals,
+        spread,
+        stake,
+        volume,
+    )
     from workbench.findings.frame import event_posts
     from workbench.findings.sentiment import intensity
 
@@ -176,8 +191,11 @@ def compute(
         bursts.per_event(series, threshold=cfg.burst_threshold, min_posts=cfg.burst_min_posts),
         spread.per_event(ev, kol_followers=cfg.kol_followers),
         feeling,
-        nature.per_event(ev, lex),
-        signals.per_event(ev, lex),
+        nature.per_event(ev, lex, min_confidence=cfg.nature_min_confidence),
+        signals.per_event(ev, lex, corroboration=cfg.corroboration,
+                          crowd_authors=cfg.crowd_debunk_authors,
+                          crowd_ratio=cfg.crowd_debunk_ratio),
+        stake.per_event(ev),
         responses.per_event(ev, window_hours=cfg.window_hours),
     ]
     out = parts[0]
@@ -199,6 +217,8 @@ def compute(
         pl.coalesce("_t_representative_post_ids", "_f_reps").alias("representative_post_ids"),
         pl.col("max_burst_z").fill_null(0.0),
         pl.col("burst_count").fill_null(0),
+        stake.domestic_stake(min_subject_share=cfg.min_subject_share,
+                             max_foreign_share=cfg.max_foreign_share),
     )
     return conform(out, FINDINGS_SCHEMA).sort("event_id").collect()
 

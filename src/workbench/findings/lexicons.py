@@ -95,6 +95,11 @@ class Lexicons:
     injury_words: list[str]
     official_name_words: list[str]
     sentiment_weights: dict[str, float] = field(default_factory=dict)
+    # context.yaml: when and where a count or a story belongs
+    elsewhen: list[str] = field(default_factory=list)
+    comparison: list[str] = field(default_factory=list)
+    home_places: list[str] = field(default_factory=list)
+    foreign_places: list[str] = field(default_factory=list)
 
 
 def load(lexicon_dir: str | Path | None = None) -> Lexicons:
@@ -156,8 +161,22 @@ def _load(folder: Path, _stamp: tuple) -> Lexicons:
                 raise LexiconError(f"{sentiment_path}: weight of {word!r} is not a number")
             weights[str(word).strip()] = float(weight)
 
+    context_path = folder / "context.yaml"
+    context = _read(context_path)
+    for key in ("elsewhen", "comparison"):
+        if not isinstance(context.get(key), dict):
+            raise LexiconError(f"{context_path}: '{key}' must be {{meaning, words}}")
+    places = _groups(context_path, context, "places")
+    for needed in ("home", "foreign"):
+        if needed not in places:
+            raise LexiconError(f"{context_path}: places.{needed} is required")
+
     return Lexicons(
         folder=folder,
+        elsewhen=_words(context_path, "elsewhen.words", context["elsewhen"].get("words")),
+        comparison=_words(context_path, "comparison.words", context["comparison"].get("words")),
+        home_places=places["home"],
+        foreign_places=places["foreign"],
         nature=nature,
         subjects=subjects,
         rumour_signals=_words(rumour_path, "signals.words", rumour["signals"].get("words")),

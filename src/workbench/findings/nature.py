@@ -6,10 +6,13 @@ subjects.yaml). A category's evidence is the number of (post, word) pairs in the
 where the post contains the word, counted once per post and word. The winner has the most
 evidence; ties go to the order of the categories in the YAML file.
 
-* ``nature``: the winner, or "social" when no word matched (the catch-all of the plan's
-  five); ``nature_confidence`` = (winner + 1) / (all + 5), Laplace-smoothed over the five
-  categories so a single word gives 0.33 and overwhelming evidence tends to 1; 0.0 when
-  no word matched. ``nature_evidence``: up to 5 of the winner's words, most posts first.
+* ``nature``: the winner when its confidence reaches ``min_confidence`` (default 0.45),
+  else "uncertain": the findings do not guess (the measures then use the rule set's
+  ``default_nature``, and reports say the nature is uncertain). ``nature_confidence`` =
+  (winner + 1) / (all + 5), Laplace-smoothed over the five categories so a single word
+  gives 0.33, a split vote about 0.5 and overwhelming evidence tends to 1; 0.0 when no
+  word matched. ``nature_evidence``: up to 5 of the winner's words, most posts first
+  (also when the nature is uncertain, so an analyst sees what the vote leaned on).
 * ``affected_subject``: the winner, or "unknown" when no word matched.
 """
 
@@ -20,7 +23,8 @@ import polars as pl
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import matches
 
-DEFAULT_NATURE = "social"
+UNCERTAIN = "uncertain"
+MIN_CONFIDENCE = 0.45
 EVIDENCE_WORDS = 5
 
 
@@ -69,7 +73,8 @@ def _winner(votes: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def per_event(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
+def per_event(ev: pl.LazyFrame, lex: Lexicons, *,
+              min_confidence: float = MIN_CONFIDENCE) -> pl.LazyFrame:
     """One row per event_id (that has posts): nature, confidence, evidence, subject."""
     ids = ev.select("event_id").unique()
     have = set(ev.collect_schema().names())
@@ -87,9 +92,10 @@ def per_event(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
     return (
         ids.join(nature, on="event_id", how="left")
         .join(subject, on="event_id", how="left")
+        .with_columns(pl.col("nature_confidence").fill_null(0.0))
         .with_columns(
-            pl.col("nature").fill_null(DEFAULT_NATURE),
-            pl.col("nature_confidence").fill_null(0.0),
+            pl.when(pl.col("nature_confidence") >= min_confidence).then(pl.col("nature"))
+            .otherwise(pl.lit(UNCERTAIN)).alias("nature"),
             pl.col("nature_evidence").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
             pl.col("affected_subject").fill_null("unknown"),
         )

@@ -29,11 +29,31 @@ def register(subparsers) -> None:
                     "level is flagged BREAKING and makes the exit status 1.")
     d.add_argument("old", type=Path, help="old rules directory")
     d.add_argument("new", type=Path, help="new rules directory")
-    d.add_argument("--cases", type=Path, required=True,
+    d.add_argument("--cases", type=Path,
                    help="directory (searched recursively) or file of findings parquet")
+    d.add_argument("--gold", type=Path,
+                   help="also (or only) grade this gold set with OLD and NEW and print both "
+                        "confusion matrices")
     d.add_argument("--out", type=Path, help="also write the diff (.parquet, .csv or .json)")
     d.add_argument("--reference", action="store_true", help="use the reference evaluator")
     d.set_defaults(func=_diff)
+
+    e = sub.add_parser(
+        "evaluate", help="grade a graded gold set and print the confusion matrices",
+        description="Expand every incident of a gold set (tests/gold/*.yaml: posts with the "
+                    "level and nature an analyst gives them) into posts, compute the real "
+                    "findings, grade them with the rules and compare: confusion matrices of "
+                    "level and nature, exact-level and within-one accuracy, level-I false "
+                    "positives, and the rules that caused each miss. Exit 1 below the bars.")
+    e.add_argument("gold", type=Path, nargs="?", default=Path("tests/gold"),
+                   help="gold file or folder (default: tests/gold)")
+    e.add_argument("--rules", type=Path, default=None, help="rules directory (default: rules/)")
+    e.add_argument("--min-exact", type=float, default=0.85, help="exact-level accuracy bar")
+    e.add_argument("--min-within-one", type=float, default=1.0, help="within-one accuracy bar")
+    e.add_argument("--max-level-i-fp", type=int, default=0, help="level-I false positives allowed")
+    e.add_argument("--out", type=Path, help="also write one row per incident (.parquet/.csv/.json)")
+    e.add_argument("--reference", action="store_true", help="use the reference evaluator")
+    e.set_defaults(func=_evaluate)
 
     g = sub.add_parser(
         "grade", help="grade a findings parquet file",
@@ -74,9 +94,55 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from workbench.grading.evaluate import evaluate
+    from workbench.grading.gold import GoldError
+    from workbench.grading.loader import RulesError
+
+    try:
+        e = evaluate(args.gold, args.rules, evaluator="reference" if args.reference else "engine")
+    except (GoldError, RulesError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(e.report())
+    if args.out:
+        _write(e.rows, args.out)
+    ok = e.ok(min_exact=args.min_exact, min_within_one=args.min_within_one,
+              max_level_i_fp=args.max_level_i_fp)
+    print(f"{'PASS' if ok else 'FAIL'}: exact >= {args.min_exact}, within-one >= "
+          f"{args.min_within_one}, level-I false positives <= {args.max_level_i_fp}")
+    return 0 if ok else 1
+
+
+def _diff_gold(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from workbench.grading.evaluate import evaluate, format_report
+
+    old = evaluate(args.gold, args.old)
+    new = evaluate(args.gold, args.new)
+    print(format_report(old, title=" [OLD]"))
+    print()
+    print(format_report(new, title=" [NEW]"))
+    moved = old.rows.select("id", pl.col("level"), pl.col("graded_level").alias("old")).join(
+        new.rows.select("id", pl.col("graded_level").alias("new")), on="id")
+    changed = moved.filter(pl.col("old") != pl.col("new"))
+    print(f"\ngold incidents whose grade changed: {changed.height}")
+    for r in changed.iter_rows(named=True):
+        print(f"  {r['id']}: {r['old']} -> {r['new']} (analyst {r['level']})")
+    return 0
+
+
 def _diff(args: argparse.Namespace) -> int:
     from workbench.grading.diff import diff_rulesets
     from workbench.grading.loader import RulesError
+
+    if args.cases is None and args.gold is None:
+        print("rules diff: give --cases and/or --gold", file=sys.stderr)
+        return 2
+    status = _diff_gold(args) if args.gold is not None else 0
+    if args.cases is None:
+        return status
 
     try:
         diff, s = diff_rulesets(args.old, args.new, args.cases,

@@ -1,0 +1,55 @@
+"""Whether an event touches someone the plan protects at home: ``domestic_stake``.
+
+The plan weighs harm to government credibility, to enterprises and to individuals. A
+hostile storm about a story abroad (a tourist couple in another country, a foreign
+celebrity) reaches many accounts but puts none of them at stake. Per post (``post_flags``):
+``own_words`` (the post has own text, repost chain left out), ``place_home`` /
+``place_foreign`` (names a place of ``context.yaml`` ``places.home`` / ``places.foreign``).
+Per event (``per_event``):
+
+* ``foreign_share``: share of the posts with own text that name a foreign place and no
+  home place;
+* ``subject_share``: share of the posts with own text that name any affected subject
+  (subjects.yaml: a government body, an enterprise, a private person);
+* ``domestic_stake``: ``affected_subject`` is known, ``subject_share >= min_subject_share``
+  and ``foreign_share < max_foreign_share`` (defaults 0.1 and 0.5).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.findings.lexicons import Lexicons
+from workbench.findings.matching import contains_any, own_text
+
+
+def post_flags(lex: Lexicons) -> list[pl.Expr]:
+    own = own_text(pl.col("text"))
+    return [
+        (own.str.len_chars() > 0).alias("own_words"),
+        contains_any(own, lex.home_places).alias("place_home"),
+        contains_any(own, lex.foreign_places).alias("place_foreign"),
+    ]
+
+
+def per_event(ev: pl.LazyFrame, *, min_subject_share: float = 0.1,
+              max_foreign_share: float = 0.5) -> pl.LazyFrame:
+    """One row per event_id: foreign_share, subject_share (needs ``subject_words``)."""
+    own = pl.col("own_words")
+    n_own = own.sum().cast(pl.Float64)
+    return ev.group_by("event_id").agg(
+        pl.when(n_own > 0).then(
+            (own & pl.col("place_foreign") & ~pl.col("place_home")).sum() / n_own)
+        .otherwise(0.0).alias("foreign_share"),
+        pl.when(n_own > 0).then((own & (pl.col("subject_words").list.len() > 0)).sum() / n_own)
+        .otherwise(0.0).alias("subject_share"),
+    )
+
+
+def domestic_stake(*, min_subject_share: float = 0.1, max_foreign_share: float = 0.5) -> pl.Expr:
+    """The ``domestic_stake`` column from affected_subject, subject_share, foreign_share."""
+    return (
+        (pl.col("affected_subject").fill_null("unknown") != "unknown")
+        & (pl.col("subject_share").fill_null(0.0) >= min_subject_share)
+        & (pl.col("foreign_share").fill_null(0.0) < max_foreign_share)
+    ).alias("domestic_stake")

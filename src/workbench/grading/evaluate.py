@@ -1,0 +1,166 @@
+"""``workbench rules evaluate GOLD``: grade a gold set with the real findings and rules and
+compare with the analysts' levels and natures.
+
+Every incident of the gold set (``grading.gold``) becomes one event: its posts go through
+``findings.compute`` (sentiment, casualty counts, rumour and debunking, nature, stake, ...)
+and the findings through ``grading.grade``. The result holds one row per incident and the
+figures an expert reads first:
+
+* the **level confusion matrix** (rows: the analyst's level; columns: the graded level;
+  I..IV then watch) and the **nature confusion matrix** (with 'uncertain');
+* **exact-level accuracy**, **within-one accuracy** (graded at most one level from the
+  analyst's, watch counting as the level below IV) and **level-I false positives**
+  (graded I where the analyst did not say I: the most expensive mistake);
+* for every miss, the rules that caused it: for an over-grade the fired rules above the
+  analyst's level, for an under-grade the rules that did fire (and that none of the
+  analyst's level did).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from workbench.grading.gold import GOLD_LEVELS, GOLD_NATURES, Incident, load, posts
+from workbench.grading.loader import RANKS, RuleSet, load_ruleset
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    rows: pl.DataFrame  # one row per incident: id, file, expected/graded level and nature, ...
+    rules_version: str
+    rules_hash: str
+
+    @property
+    def n(self) -> int:
+        return self.rows.height
+
+    @property
+    def exact(self) -> float:
+        return float(self.rows["level_ok"].mean()) if self.n else 0.0
+
+    @property
+    def within_one(self) -> float:
+        return float(self.rows["within_one"].mean()) if self.n else 0.0
+
+    @property
+    def nature_accuracy(self) -> float:
+        return float(self.rows["nature_ok"].mean()) if self.n else 0.0
+
+    @property
+    def level_i_false_positives(self) -> list[str]:
+        r = self.rows.filter((pl.col("graded_level") == "I") & (pl.col("level") != "I"))
+        return r["id"].to_list()
+
+    def misses(self) -> pl.DataFrame:
+        return self.rows.filter(~pl.col("level_ok"))
+
+    def matrix(self, what: str = "level") -> pl.DataFrame:
+        """Confusion matrix: a row per analyst value, a column per graded value."""
+        labels = GOLD_LEVELS if what == "level" else GOLD_NATURES
+        truth, got = (("level", "graded_level") if what == "level"
+                      else ("nature", "graded_nature"))
+        counts = self.rows.group_by(truth, got).len()
+        out = {"analyst": list(labels)}
+        for col in labels:
+            out[col] = [int(counts.filter((pl.col(truth) == row) & (pl.col(got) == col))["len"]
+                            .sum()) for row in labels]
+        return pl.DataFrame(out)
+
+    def ok(self, *, min_exact: float = 0.85, min_within_one: float = 1.0,
+           max_level_i_fp: int = 0) -> bool:
+        return (self.exact >= min_exact and self.within_one >= min_within_one
+                and len(self.level_i_false_positives) <= max_level_i_fp)
+
+    def report(self) -> str:
+        return format_report(self)
+
+
+def _rank(col: str) -> pl.Expr:
+    return pl.col(col).replace_strict(RANKS, return_dtype=pl.Int64)
+
+
+def grade_gold(incidents: list[Incident], ruleset: RuleSet | str | Path | None = None, *,
+               config=None, evaluator: str = "engine") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(findings, gradings) of the incidents, one event per incident (event_id = its id)."""
+    from workbench.findings import compute
+    from workbench.grading.grade import grade
+
+    frame = pl.concat([posts(i) for i in incidents], how="vertical")
+    assignments = frame.select("post_id", pl.col("event_label").alias("event_id"),
+                               how=pl.lit("gold"), score=pl.lit(None, dtype=pl.Float64))
+    findings = compute(frame, assignments, config=config)
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    return findings, grade(findings, rs, evaluator=evaluator)
+
+
+def evaluate(gold: str | Path | list[Incident], ruleset: RuleSet | str | Path | None = None,
+             *, config=None, evaluator: str = "engine") -> Evaluation:
+    """Grade the gold set (a file, a folder or loaded incidents) and compare."""
+    incidents = gold if isinstance(gold, list) else load(gold)
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    findings, gradings = grade_gold(incidents, rs, config=config, evaluator=evaluator)
+    truth = pl.DataFrame({
+        "id": [i.id for i in incidents], "file": [i.file for i in incidents],
+        "title": [i.title for i in incidents], "level": [i.level for i in incidents],
+        "nature": [i.nature for i in incidents], "reason": [i.reason for i in incidents],
+    })
+    rules = {r.id: r for r in rs.rules}
+    got = gradings.select(
+        pl.col("event_id").alias("id"), pl.col("level").alias("graded_level"), "fired_rules",
+    ).join(findings.select(pl.col("event_id").alias("id"),
+                           pl.col("nature").alias("graded_nature")), on="id")
+    rows = truth.join(got, on="id", how="left").with_columns(
+        (pl.col("level") == pl.col("graded_level")).alias("level_ok"),
+        ((_rank("level") - _rank("graded_level")).abs() <= 1).alias("within_one"),
+        (pl.col("nature") == pl.col("graded_nature")).alias("nature_ok"),
+    )
+    causes = []
+    for r in rows.iter_rows(named=True):
+        want, fired = RANKS[r["level"]], r["fired_rules"] or []
+        if r["level_ok"]:
+            causes.append([])
+        elif RANKS[r["graded_level"]] < want:  # over-graded: the rules above the analyst
+            causes.append([f for f in fired if RANKS[rules[f].level] < want])
+        else:  # under-graded: what fired instead (none of the analyst's level did)
+            causes.append(list(fired) or ["(no rule fired)"])
+    rows = rows.with_columns(pl.Series("caused_by", causes, dtype=pl.List(pl.Utf8)))
+    return Evaluation(rows=rows, rules_version=rs.version, rules_hash=rs.hash)
+
+
+def _table(frame: pl.DataFrame) -> str:
+    cols = frame.columns
+    widths = [max(len(str(c)), *(len(str(v)) for v in frame[c].to_list())) for c in cols]
+    line = lambda vals: "  ".join(str(v).rjust(w) for v, w in zip(vals, widths, strict=True))  # noqa: E731
+    return "\n".join([line(cols), *(line(r) for r in frame.iter_rows())])
+
+
+def format_report(e: Evaluation, *, title: str = "") -> str:
+    fp = e.level_i_false_positives
+    lines = [
+        f"gold set: {e.n} incidents, rules {e.rules_version} ({e.rules_hash}){title}",
+        "",
+        "level (rows: analyst, columns: graded)",
+        _table(e.matrix("level")),
+        "",
+        "nature (rows: analyst, columns: findings)",
+        _table(e.matrix("nature")),
+        "",
+        f"exact-level accuracy {e.exact:.3f}   within-one {e.within_one:.3f}   "
+        f"level-I false positives {len(fp)}   nature accuracy {e.nature_accuracy:.3f}",
+    ]
+    misses = e.misses()
+    if misses.height:
+        lines += ["", f"misses ({misses.height}):"]
+        for r in misses.iter_rows(named=True):
+            lines.append(f"  {r['id']} ({r['file']}): analyst {r['level']}, graded "
+                         f"{r['graded_level']}; caused by {', '.join(r['caused_by'])}"
+                         f" | {r['reason']}")
+    wrong_nature = e.rows.filter(~pl.col("nature_ok"))
+    if wrong_nature.height:
+        lines += ["", f"nature misses ({wrong_nature.height}):"]
+        lines += [f"  {r['id']}: analyst {r['nature']}, findings {r['graded_nature']}"
+                  for r in wrong_nature.iter_rows(named=True)]
+    return "\n".join(lines)
