@@ -96,8 +96,13 @@ def test_english_and_spanish_tweets(findings):
     f = findings["flood"]
     assert f["nature"] == "natural"
     assert "flood" in f["nature_evidence"] or "flooding" in f["nature_evidence"]
-    assert f["deaths_reported"] == 3 and f["injuries_reported"] == 5
-    assert f["rumour_signals"] == 1
+    # Corroboration: two independent authors state at least 2 deaths (2 and 3); the 5
+    # injured are stated by one unverified author only, so they are not a finding yet.
+    assert f["deaths_reported"] == 2 and f["injuries_reported"] is None
+    assert set(f["deaths_evidence"]) == {"twitter:2", "twitter:4"}
+    # "the dam rumor is a hoax" debunks: it does not spread the rumour; one author is no crowd
+    assert (f["rumour_signals"], f["debunk_posts"], f["debunked_by"]) == (0, 1, "none")
+    assert f["debunked"] is False
     assert f["reach"] == 0 and f["cascade_depth"] == 0
     q = findings["quake"]  # an event with one post
     assert q["n_posts"] == 1 and q["hourly_counts"] == [1] and q["burst_count"] == 0

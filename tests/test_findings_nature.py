@@ -38,7 +38,7 @@ def test_nature_evidence_and_confidence(lex):
     assert out["food"]["nature"] == "economic"
     assert out["food"]["affected_subject"] == "enterprise"
     assert out["flood_en"]["nature"] == "natural"
-    assert out["none"]["nature"] == "social"
+    assert out["none"]["nature"] == "uncertain"  # no word: the findings do not guess
     assert out["none"]["nature_confidence"] == 0.0
     assert out["none"]["nature_evidence"] == []
     assert out["none"]["affected_subject"] == "unknown"
@@ -54,7 +54,7 @@ def test_subject_government(lex):
 def test_longest_word_wins(lex):
     # 森林火灾 (natural) must not also count as 火灾 (social)
     ev = _ev({"e": ["大兴安岭森林火灾"]})
-    out = nature.per_event(ev, lex).collect().row(0, named=True)
+    out = nature.per_event(ev, lex, min_confidence=0.0).collect().row(0, named=True)
     assert out["nature"] == "natural" and out["nature_evidence"] == ["森林火灾"]
 
 
@@ -68,3 +68,15 @@ def test_bad_lexicon_is_named(tmp_path: Path):
     (folder / "nature.yaml").write_text("categories: [1, 2", "utf-8")
     with pytest.raises(lexicons.LexiconError, match="not valid YAML"):
         lexicons.load(folder)
+
+
+def test_weak_or_split_vote_is_uncertain(lex):
+    ev = _ev({
+        "one_word": ["大兴安岭森林火灾"],  # one word: (1 + 1) / (1 + 5) = 0.33
+        "split": ["股市大跌，政府出手", "股价暴跌，官员表态", "市场恐慌，政策救市"],
+    })
+    out = {r["event_id"]: r for r in nature.per_event(ev, lex).collect().iter_rows(named=True)}
+    assert out["one_word"]["nature"] == "uncertain"
+    assert out["one_word"]["nature_evidence"] == ["森林火灾"]  # the evidence is still shown
+    assert out["split"]["nature"] == "uncertain"
+    assert out["split"]["nature_confidence"] < 0.4

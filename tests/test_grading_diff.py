@@ -46,8 +46,8 @@ def test_same_rules_no_change(cases: Path, capsys):
 
 def test_lowered_level_is_breaking(cases: Path, tmp_path: Path, capsys):
     # raising the level-I casualty threshold to 50 lowers E-casualty (36 stated) from I to II
-    new = _variant(tmp_path, "new", "{field: casualties_reported, op: gte, value: 30}",
-                   "{field: casualties_reported, op: gte, value: 50}")
+    new = _variant(tmp_path, "new", "{field: deaths_reported, op: gte, value: 30}",
+                   "{field: deaths_reported, op: gte, value: 50}")
     out_file = tmp_path / "diff.json"
     code = main(["rules", "diff", str(ROOT / "rules"), str(new), "--cases", str(cases),
                  "--out", str(out_file)])

@@ -64,7 +64,8 @@ def test_highest_level_wins_and_trace_has_values(rs, findings):
     assert [t["rule"] for t in trace] == row["fired_rules"]
     first = trace[0]
     assert first["level"] == "I" and first["because"]
-    assert first["values"] == {"casualties_reported": 36, "mentions_casualties": 40}
+    assert first["values"] == {"deaths_reported": 36, "injuries_reported": None,
+                               "mentions_casualties": 40}
 
 
 def test_measures_have_owners_and_absolute_deadlines(rs, findings):
@@ -137,7 +138,7 @@ def test_memory_flat_over_many_gradings(rs):
     proc = psutil.Process()
     e = GradingEngine(rs)
     facts = [{"n_posts": i % 3000, "negative_share": (i % 100) / 100, "mentions_casualties": i % 40,
-              "casualties_reported": i % 50, "rumour_signals": i % 60, "rumour_share": 0.1}
+              "deaths_reported": i % 50, "rumour_signals": i % 60, "rumour_share": 0.1}
              for i in range(2000)]
     for f in facts:  # warm up allocator and caches
         e.evaluate(f)
@@ -162,7 +163,7 @@ def test_engine_equals_reference_on_a_random_frame(rs):
         "n_platforms": rng.integers(1, 6, n),
         "negative_share": np.where(rng.random(n) < 0.05, np.nan, rng.random(n)),
         "sentiment_intensity": rng.random(n),
-        "casualties_reported": rng.integers(0, 60, n),
+        "deaths_reported": rng.integers(0, 60, n),
         "mentions_casualties": rng.integers(0, 60, n),
         "mentions_officials": rng.integers(0, 120, n),
         "mentions_minors": rng.integers(0, 40, n),
@@ -192,7 +193,7 @@ def test_threads_share_the_engine_safely(rs):
 
     e = GradingEngine(rs)
     facts = [{"n_posts": i * 37 % 3000, "negative_share": (i % 10) / 10,
-              "mentions_casualties": i % 15, "casualties_reported": i % 40} for i in range(400)]
+              "mentions_casualties": i % 15, "deaths_reported": i % 40} for i in range(400)]
     want = [sorted(e.evaluate(f)) for f in facts]
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda f: sorted(GradingEngine(rs).evaluate(f)), facts))

@@ -121,7 +121,7 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("negative_share", pl.Float64, "Share of the posts with own text (bare reposts left out) judged negative by the lexicon sentiment model; null when no post has own text."),
     Column("sentiment_intensity", pl.Float64, "Mean |score - 0.5| * 2 of the sentiment score (0..1, 1 = positive) over posts with own text, 0..1."),
     # nature and subject (findings.nature)
-    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}, or '{NATURE_UNCERTAIN}' when the vote is not clear (nature_confidence below the findings' nature_min_confidence, default 0.45, or no word matched): the category whose words (rules/lexicons/nature.yaml) the most posts contain."),
+    Column("nature", pl.Utf8, f"Nature category, one of {NATURES}, or '{NATURE_UNCERTAIN}' when the vote is not clear (nature_confidence below the findings' nature_min_confidence, default 0.4, or no word matched): the category whose words (rules/lexicons/nature.yaml) the most posts contain."),
     Column("nature_confidence", pl.Float64, "(winner's evidence + 1) / (all evidence + 5), 0..1; 0 when no nature word matched."),
     Column("nature_evidence", pl.List(pl.Utf8), "Up to 5 words of the winning category that matched the most posts."),
     Column("affected_subject", pl.Utf8, f"Who is affected, one of {SUBJECTS}: most posts with its words (rules/lexicons/subjects.yaml)."),

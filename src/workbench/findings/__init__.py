@@ -49,7 +49,7 @@ class FindingsConfig:
     corroboration: int = 2  # distinct authors a casualty count needs (credible: 1)
     crowd_debunk_authors: int = 3  # distinct authors for a crowd debunking
     crowd_debunk_ratio: float = 0.25  # debunk posts / (rumour + debunk posts) for the crowd
-    nature_min_confidence: float = 0.45  # below: nature 'uncertain'
+    nature_min_confidence: float = 0.4  # below: nature 'uncertain'
     min_subject_share: float = 0.1  # domestic_stake: posts naming an affected subject
     max_foreign_share: float = 0.5  # domestic_stake: posts about a place abroad
 

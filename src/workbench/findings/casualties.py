@@ -11,7 +11,7 @@ then either kept or **set aside** with its reason:
 * ``elsewhere``: the clause names places (a country of ``context.yaml`` ``places``, a
   place name found by jieba's POS tags ``ns``, or an English capitalised name after
   in/at/near) and none of them is one of the event's own places (named by at least
-  ``EVENT_PLACE_SHARE`` of the event's posts that name any of these places).
+  ``EVENT_PLACE_SHARE`` of the event's posts with own text).
 
 Kept counts are corroborated: an event's ``deaths_reported`` is the largest count that
 either a *credible* author stated (official, verified, or a media / government account) or
@@ -35,10 +35,10 @@ import polars as pl
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import ordered_patterns, own_text
 
-NUM = r"(?:\d[\d,]*|[零〇一二两三四五六七八九十百千万]+)"
-_NUM_TOKEN = r"(\d[\d,]*|[零〇一二两三四五六七八九十百千万]+)"
+NUM = r"(?:\d[\d,]*(?:\.\d+)?\s*[万千]?|[零〇一二两三四五六七八九十百千万]+)"
+_NUM_TOKEN = r"(\d[\d,]*(?:\.\d+)?\s*[万千]?|[零〇一二两三四五六七八九十百千万]+)"
 MAX_COUNT = 1_000_000
-EVENT_PLACE_SHARE = 0.2
+EVENT_PLACE_SHARE = 0.1
 EVIDENCE_POSTS = 10
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -59,12 +59,16 @@ CLAIM_DTYPE = pl.Struct({
 
 
 def parse_number(token: str) -> int | None:
-    """Arabic digits ('1,200') or a Chinese numeral ('十二', '两百零五', '三万') -> int."""
-    token = token.replace(",", "").strip()
+    """Arabic digits ('1,200'), a Chinese numeral ('十二', '两百零五', '三万') or both
+    ('24万', '1.2万') -> int."""
+    token = token.replace(",", "").replace(" ", "").strip()
     if not token:
         return None
     if token.isdigit():
         return int(token)
+    mixed = re.fullmatch(r"(\d+(?:\.\d+)?)([万千])", token)
+    if mixed:
+        return int(float(mixed.group(1)) * (10_000 if mixed.group(2) == "万" else 1000))
     total = section = num = 0
     for ch in token:
         if ch in _DIGITS:
@@ -249,18 +253,27 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2) -> pl.LazyFrame:
         .unnest("casualty_claims")
         .with_row_index("__k")
     )
-    # The event's own places: named by >= EVENT_PLACE_SHARE of its posts that name a place.
-    named = (
-        claimed.select("event_id", "post_id", "places").explode("places")
-        .filter(pl.col("places").is_not_null()).unique(["event_id", "post_id", "places"])
-    )
-    share = (
-        named.group_by("event_id", "places").len()
-        .join(named.group_by("event_id").agg(pl.col("post_id").n_unique().alias("__n")),
-              on="event_id")
-        .filter(pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
-        .select("event_id", pl.col("places").alias("__home"), pl.lit(True).alias("__is_home"))
-    )
+    # The event's own places: named by >= EVENT_PLACE_SHARE of its posts with own text.
+    places = claimed.select(pl.col("places").explode().drop_nulls().unique()).collect()
+    candidates = ordered_patterns(places["places"].to_list())
+    own = own_text(pl.col("text")).str.to_lowercase()
+    texts = ev.select("event_id", "post_id", own.alias("__own")).filter(
+        pl.col("__own").str.len_chars() > 0)
+    totals = texts.group_by("event_id").len("__n")
+    if candidates:
+        share = (
+            texts.select("event_id", "post_id",
+                         pl.col("__own").str.extract_many(candidates, overlapping=True)
+                         .list.unique().alias("__home"))
+            .explode("__home").filter(pl.col("__home").is_not_null())
+            .group_by("event_id", "__home").len()
+            .join(totals, on="event_id")
+            .filter(pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
+            .select("event_id", "__home", pl.lit(True).alias("__is_home"))
+        )
+    else:
+        share = pl.LazyFrame(schema={"event_id": pl.Utf8, "__home": pl.Utf8,
+                                     "__is_home": pl.Boolean})
     homes = (
         claimed.select("__k", "event_id", "places").explode("places")
         .join(share, left_on=["event_id", "places"], right_on=["event_id", "__home"],

@@ -6,7 +6,7 @@ subjects.yaml). A category's evidence is the number of (post, word) pairs in the
 where the post contains the word, counted once per post and word. The winner has the most
 evidence; ties go to the order of the categories in the YAML file.
 
-* ``nature``: the winner when its confidence reaches ``min_confidence`` (default 0.45),
+* ``nature``: the winner when its confidence reaches ``min_confidence`` (default 0.4),
   else "uncertain": the findings do not guess (the measures then use the rule set's
   ``default_nature``, and reports say the nature is uncertain). ``nature_confidence`` =
   (winner + 1) / (all + 5), Laplace-smoothed over the five categories so a single word
@@ -24,7 +24,7 @@ from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import matches
 
 UNCERTAIN = "uncertain"
-MIN_CONFIDENCE = 0.45
+MIN_CONFIDENCE = 0.4
 EVIDENCE_WORDS = 5
 
 
