@@ -3,6 +3,7 @@ file, line and rule id; `workbench rules check` runs here."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -136,3 +137,13 @@ def test_measures_cite_their_source():
     nat = {x["measure"]: x for x in rs.measures_for("II", "political")}
     assert nat["legal_review"]["owner"] == "legal_counsel"
     assert "legal_review" not in m
+
+
+def test_json_schemas_are_generated_from_workbench_schema():
+    from workbench.grading import schemas
+    from workbench.schema import FINDINGS_COLUMNS
+
+    assert schemas.stale(RULES) == [], "run `workbench rules schema`"
+    data = json.loads((RULES / "schema" / "findings.schema.json").read_text("utf-8"))
+    assert list(data["properties"]) == [c.name for c in FINDINGS_COLUMNS]
+    assert all(p["description"] for p in data["properties"].values())

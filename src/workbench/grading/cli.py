@@ -55,6 +55,15 @@ def register(subparsers) -> None:
     e.add_argument("--reference", action="store_true", help="use the reference evaluator")
     e.set_defaults(func=_evaluate)
 
+    sc = sub.add_parser(
+        "schema", help="regenerate rules/schema/findings.schema.json from workbench.schema",
+        description="Write the findings JSON Schema (every findings field with its meaning) and "
+                    "the closed list of condition fields in grading.schema.json, both generated "
+                    "from workbench.schema. --check: exit 1 if they are out of date.")
+    sc.add_argument("dir", nargs="?", type=Path, default=Path("rules"), help="rules directory")
+    sc.add_argument("--check", action="store_true", help="only report stale files")
+    sc.set_defaults(func=_schema)
+
     g = sub.add_parser(
         "grade", help="grade a findings parquet file",
         description="Grade every event of a findings parquet file (FINDINGS_SCHEMA) and write "
@@ -92,6 +101,19 @@ def _check(args: argparse.Namespace) -> int:
     report = check(args.dir, engine=not args.no_engine)
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from workbench.grading import schemas
+
+    if args.check:
+        stale = schemas.stale(args.dir)
+        for p in stale:
+            print(f"{p}: out of date; run `workbench rules schema`")
+        return 1 if stale else 0
+    for p in schemas.write(args.dir):
+        print(f"wrote {p}")
+    return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
