@@ -28,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--rules", default=None, help="rule set folder; none = the project's rules/")
     p.add_argument("--event-threshold", type=float, default=None,
                    help="event clustering distance threshold; none = events.EventConfig's")
+    p.add_argument("--events", choices=["detect", "labels"], default="detect",
+                   help="'detect': the event detector finds the events (the full pipeline); "
+                        "'labels': the simulator's true events, to drill the findings and rules "
+                        "alone (fast, no embedding model)")
     p.add_argument("--no-charts", action="store_true", help="skip the charts")
     p.set_defaults(func=_run)
 
@@ -43,10 +47,16 @@ def _run(args) -> int:
         from workbench.events import EventConfig
 
         config = EventConfig(threshold=args.event_threshold)
+    pipeline = None
+    if args.events == "labels":
+        from workbench import grading
+        from workbench.drill.replay import LabelledEventsPipeline
+
+        pipeline = LabelledEventsPipeline(ruleset=grading.load_ruleset(args.rules))
     try:
         res = run(args.scenario, args.out, seed=args.seed, every_hours=args.every, until_hours=args.until,
                   scale=args.scale, rules=args.rules, event_config=config, charts=not args.no_charts,
-                  progress=True)
+                  progress=True, pipeline=pipeline)
     except (ScenarioError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -57,6 +57,31 @@ class WorkbenchPipeline:
         return ev.assignments, gradings, findings
 
 
+class LabelledEventsPipeline:
+    """The events the posts' ``event_label`` names (the simulator's ground truth) ->
+    findings.compute -> grading.grade: a drill of the findings and rules alone, with the
+    event detector taken out (``workbench drill --events labels``, ``rules evaluate
+    --drills``). Posts without a label are left out."""
+
+    def __init__(self, *, ruleset=None, findings_config=None):
+        self.ruleset = ruleset
+        self.findings_config = findings_config
+
+    def step(self, posts: pl.DataFrame, now: dt.datetime):
+        from workbench import findings as findings_mod
+        from workbench import grading
+        from workbench.grading.grade import grade
+
+        if self.ruleset is None:
+            self.ruleset = grading.load_ruleset()
+        labelled = posts.filter(pl.col("event_label").is_not_null())
+        assignments = labelled.select(
+            "post_id", pl.col("event_label").alias("event_id"), how=pl.lit("label"),
+            score=pl.lit(None, dtype=pl.Float64))
+        found = findings_mod.compute(labelled, assignments, config=self.findings_config)
+        return assignments, grade(found, self.ruleset, now=now), found
+
+
 @dataclass
 class Replay:
     timeline: pl.DataFrame  # score.TIMELINE_SCHEMA
