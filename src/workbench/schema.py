@@ -147,7 +147,7 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("deaths_evidence", pl.List(pl.Utf8), "post_ids stating at least deaths_reported (credible first, at most 10)."),
     Column("injuries_reported", pl.Int64, "Corroborated injury count (造成12人受伤, 3死5伤, '30 injured'), as deaths_reported. Null = none."),
     Column("injuries_evidence", pl.List(pl.Utf8), "post_ids stating at least injuries_reported (credible first, at most 10)."),
-    Column("casualty_claims_set_aside", pl.Int64, "Posts with a stated count set aside as about another time (去年, 1976年, 'in 1947'), another place, or a comparison."),
+    Column("casualty_claims_set_aside", pl.Int64, "Posts with a stated count set aside as about another time (去年, 1976年, 'in 1947'), another place, abroad, or a comparison."),
     Column("mentions_officials", pl.Int64, "Posts mentioning officials or government bodies."),
     Column("mentions_minors", pl.Int64, "Posts mentioning children / minors / students."),
     Column("sensitive_terms", pl.List(pl.Utf8), "Sensitive words seen (rules/lexicons/sensitive.yaml, every group), most posts first, at most 20."),

@@ -8,16 +8,21 @@ then either kept or **set aside** with its reason:
   (去年, 历史上, 周年, "years ago") or a year at least two years before the post (1976年,
   "in 1947");
 * ``comparison``: a word of ``context.yaml`` ``comparison`` (相比, "compared with");
+* ``abroad``: the clause names a foreign place of ``context.yaml`` ``places.foreign`` and no
+  home place (the plan is domestic: 某国地震致5000人死亡 is not a domestic toll, while
+  "3名中国游客在泰国遇难" is);
 * ``elsewhere``: the clause names places (a country of ``context.yaml`` ``places``, a
   place name found by jieba's POS tags ``ns``, or an English capitalised name after
   in/at/near) and none of them is one of the event's own places (named by at least
-  ``EVENT_PLACE_SHARE`` of the event's posts with own text).
+  ``EVENT_PLACE_SHARE`` of the event's posts that name any of the places its counts are
+  stated with, or the most named of them).
 
 Kept counts are corroborated: an event's ``deaths_reported`` is the largest count that
 either a *credible* author stated (official, verified, or a media / government account) or
 at least ``corroboration`` distinct independent authors stated or exceeded (the
 ``corroboration``-th largest of the authors' own largest claims). Reposts that only copy a
-claim (near-duplicates, ``RT @``) are not independent. ``deaths_evidence`` lists the posts
+claim (near-duplicates, ``RT @``) are not independent. In an event that has been debunked
+(``signals``: by an official account or by the crowd) only credible authors' counts count. ``deaths_evidence`` lists the posts
 stating at least the chosen count (credible ones first, at most 10). Injuries alike.
 ``casualty_claims_set_aside`` counts the posts with a count that was set aside.
 
@@ -38,14 +43,22 @@ from workbench.findings.matching import ordered_patterns, own_text
 NUM = r"(?:\d[\d,]*(?:\.\d+)?\s*[万千]?|[零〇一二两三四五六七八九十百千万]+)"
 _NUM_TOKEN = r"(\d[\d,]*(?:\.\d+)?\s*[万千]?|[零〇一二两三四五六七八九十百千万]+)"
 MAX_COUNT = 1_000_000
-EVENT_PLACE_SHARE = 0.1
+EVENT_PLACE_SHARE = 0.25
 EVIDENCE_POSTS = 10
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
+_EN_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+             "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+             "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+             "fifty": 50, "hundred": 100, "dozens": 24, "hundreds": 200, "thousands": 2000}
+_EN_NUM = r"(?:\d[\d,]*|" + "|".join(sorted(_EN_WORDS, key=len, reverse=True)) + r")"
+_ANY_TOKEN = (r"(?i)(\d[\d,]*(?:\.\d+)?\s*[万千]?|[零〇一二两三四五六七八九十百千万]+|"
+              + "|".join(sorted(_EN_WORDS, key=len, reverse=True)) + ")")
 _CLAUSE_BREAK = r"[。！？!?；;\n]+|\.\s+|\.$"
-_YEAR = r"((?:19|20)\d\d)\s*年|(?i:\b(?:in|since|of|year|during)\s+)((?:1[89]|20)\d\d)\b"
+_YEAR = r"(?:1[89]|20)\d\d\s*年|(?i)\b(?:1[89]|20)\d\d\b(?:\s+[a-z]+)?"
+_NOT_YEAR = r"(?i)\s+(?:people|persons|dead|killed|died|deaths|injured|hurt|wounded|residents|victims|homes|houses|evacuated|missing)$"
 _EN_PLACE = r"\b(?:in|at|near|of)\s+((?:[A-Z][a-zA-Z]+)(?:\s+[A-Z][a-zA-Z]+)?)"
 _EN_NOT_PLACE = {"The", "This", "That", "Our", "My", "His", "Her", "Their", "A", "An", "All",
                  "Total", "Breaking", "Update", "Today", "Tonight", "Monday", "Tuesday",
@@ -64,6 +77,8 @@ def parse_number(token: str) -> int | None:
     token = token.replace(",", "").replace(" ", "").strip()
     if not token:
         return None
+    if token.lower() in _EN_WORDS:
+        return _EN_WORDS[token.lower()]
     if token.isdigit():
         return int(token)
     mixed = re.fullmatch(r"(\d+(?:\.\d+)?)([万千])", token)
@@ -99,12 +114,13 @@ def casualty_patterns(words: list[str]) -> list[str]:
 
 
 _EN_DEATH = (
-    r"(?i)\d[\d,]*\s+(?:people\s+|persons\s+|were\s+|are\s+|have\s+been\s+|confirmed\s+)*"
+    r"(?i)\b" + _EN_NUM + r"\s+(?:people\s+|persons\s+|were\s+|are\s+|have\s+been\s+|confirmed\s+)*"
     r"(?:dead|killed|died|deaths|fatalities|muertos|fallecidos|personas\s+muertas)"
     r"|death\s+toll\s+(?:\w+\s+){0,3}?(?:to|at|of|is|hits|reaches)\s+\d[\d,]*"
+    r"|(?:killed|killing|kills)\s+(?:at\s+least\s+)?\d[\d,]*"
 )
 _EN_INJURY = (
-    r"(?i)\d[\d,]*\s+(?:people\s+|persons\s+|were\s+|are\s+|have\s+been\s+)*"
+    r"(?i)\b" + _EN_NUM + r"\s+(?:people\s+|persons\s+|were\s+|are\s+|have\s+been\s+)*"
     r"(?:injured|hurt|wounded|heridos|lesionados)"
 )
 _DEATH_INJURY = rf"{NUM}\s*死\s*{NUM}\s*伤"
@@ -112,7 +128,7 @@ _DEATH_INJURY = rf"{NUM}\s*死\s*{NUM}\s*伤"
 
 def _tokens(matches_expr: pl.Expr, *, group: int = 1) -> pl.Expr:
     """The ``group``-th number token of each match in a list of matches."""
-    pattern = _NUM_TOKEN if group == 1 else rf"{NUM}\D+?{_NUM_TOKEN}"
+    pattern = _ANY_TOKEN if group == 1 else rf"{NUM}\D+?{_NUM_TOKEN}"
     return matches_expr.list.eval(pl.element().str.extract(pattern, 1)).list.drop_nulls()
 
 
@@ -207,7 +223,8 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
 
     lower = pl.col("clause").str.to_lowercase()
     years = pl.col("clause").str.extract_all(_YEAR).list.eval(
-        pl.element().str.extract(r"(\d{4})", 1).cast(pl.Int64, strict=False))
+        pl.element().filter(~pl.element().str.contains(_NOT_YEAR))
+        .str.extract(r"(\d{4})", 1).cast(pl.Int64, strict=False))
     elsewhen = ordered_patterns(lex.elsewhen)
     comparison = ordered_patterns(lex.comparison)
     clauses = clauses.with_columns(
@@ -222,6 +239,13 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     if clauses.height == 0:
         return empty
     clauses = clauses.with_columns(_clause_places(clauses, lex))
+    foreign = ordered_patterns(lex.foreign_places)
+    home = ordered_patterns(lex.home_places)
+    clauses = clauses.with_columns(
+        pl.when(pl.col("set_aside").is_null()
+                & pl.col("clause").str.to_lowercase().str.contains_any(foreign)
+                & ~pl.col("clause").str.to_lowercase().str.contains_any(home))
+        .then(pl.lit("abroad")).otherwise(pl.col("set_aside")).alias("set_aside"))
     per_row = clauses.group_by("__r").agg(
         pl.struct("deaths", "injuries", "set_aside", "places").alias("casualty_claims"))
     out = (pl.DataFrame({"__r": pl.int_range(frame.height, eager=True, dtype=pl.UInt32)})
@@ -238,9 +262,16 @@ def _credible(official: pl.Expr) -> pl.Expr:
             | pl.col("author_type").fill_null("").is_in(["media", "government"]))
 
 
-def per_event(ev: pl.LazyFrame, *, corroboration: int = 2) -> pl.LazyFrame:
+def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
+              debunked: pl.LazyFrame | None = None,
+              lex_foreign: list[str] | tuple[str, ...] = ()) -> pl.LazyFrame:
     """One row per event_id with ``deaths_reported``, ``injuries_reported``,
-    ``casualties_reported``, their evidence and ``casualty_claims_set_aside``."""
+    ``casualties_reported``, their evidence and ``casualty_claims_set_aside``.
+
+    ``debunked`` (event_id, debunked): in an event whose claim has been called false (a
+    spoof, a rumour), only credible authors' counts are kept: a crowd repeating a fake toll
+    corroborates nothing. ``lex_foreign``: the foreign places of the lexicon (a count stated
+    with no place in an event whose most named place is foreign is set aside as abroad)."""
     ids = ev.select("event_id").unique()
     claimed = (
         ev.filter(pl.col("casualty_claims").list.len() > 0)
@@ -253,25 +284,35 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2) -> pl.LazyFrame:
         .unnest("casualty_claims")
         .with_row_index("__k")
     )
-    # The event's own places: named by >= EVENT_PLACE_SHARE of its posts with own text.
+    # The event's own places: the most named one, and any named by >= EVENT_PLACE_SHARE of
+    # the event's posts that name one of the places its counts are stated with.
     places = claimed.select(pl.col("places").explode().drop_nulls().unique()).collect()
     candidates = ordered_patterns(places["places"].to_list())
     own = own_text(pl.col("text")).str.to_lowercase()
-    texts = ev.select("event_id", "post_id", own.alias("__own")).filter(
-        pl.col("__own").str.len_chars() > 0)
-    totals = texts.group_by("event_id").len("__n")
     if candidates:
+        named = (
+            ev.select("event_id", "post_id",
+                      own.str.extract_many(candidates, overlapping=True).list.unique()
+                      .alias("__home"))
+            .filter(pl.col("__home").list.len() > 0)
+        )
+        totals = named.group_by("event_id").len("__n")
         share = (
-            texts.select("event_id", "post_id",
-                         pl.col("__own").str.extract_many(candidates, overlapping=True)
-                         .list.unique().alias("__home"))
-            .explode("__home").filter(pl.col("__home").is_not_null())
-            .group_by("event_id", "__home").len()
+            named.explode("__home").group_by("event_id", "__home").len()
             .join(totals, on="event_id")
-            .filter(pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
+            .filter((pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
+                    | (pl.col("len") == pl.col("len").max().over("event_id")))
             .select("event_id", "__home", pl.lit(True).alias("__is_home"))
         )
+        foreign = ordered_patterns(lex_foreign)
+        top = (
+            named.explode("__home").group_by("event_id", "__home").len()
+            .sort(["event_id", "len", "__home"], descending=[False, True, False])
+            .group_by("event_id", maintain_order=True).first()
+            .select("event_id", pl.col("__home").is_in(foreign).alias("__abroad"))
+        )
     else:
+        top = pl.LazyFrame(schema={"event_id": pl.Utf8, "__abroad": pl.Boolean})
         share = pl.LazyFrame(schema={"event_id": pl.Utf8, "__home": pl.Utf8,
                                      "__is_home": pl.Boolean})
     homes = (
@@ -282,11 +323,22 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2) -> pl.LazyFrame:
             pl.col("places").drop_nulls().len().alias("__named"),
             pl.col("__is_home").fill_null(False).any().alias("__at_home"))
     )
-    claimed = claimed.join(homes, on="__k", how="left").with_columns(
+    claimed = claimed.join(homes, on="__k", how="left").join(top, on="event_id", how="left")
+    claimed = claimed.with_columns(
         pl.when(pl.col("set_aside").is_null() & (pl.col("__named") > 0) & ~pl.col("__at_home"))
-        .then(pl.lit("elsewhere")).otherwise(pl.col("set_aside")).alias("set_aside")
+        .then(pl.lit("elsewhere"))
+        # a count stated with no place belongs where the event is: abroad when its most
+        # named place is a foreign one
+        .when(pl.col("set_aside").is_null() & (pl.col("__named").fill_null(0) == 0)
+              & pl.col("__abroad").fill_null(False))
+        .then(pl.lit("abroad"))
+        .otherwise(pl.col("set_aside")).alias("set_aside")
     )
     kept = claimed.filter(pl.col("set_aside").is_null())
+    if debunked is not None:
+        kept = kept.join(debunked.select("event_id", pl.col("debunked").alias("__debunked")),
+                         on="event_id", how="left").filter(
+            ~pl.col("__debunked").fill_null(False) | pl.col("credible"))
     set_aside = claimed.filter(pl.col("set_aside").is_not_null()).group_by("event_id").agg(
         pl.col("post_id").n_unique().cast(pl.Int64).alias("casualty_claims_set_aside"))
     out = ids.join(set_aside, on="event_id", how="left")

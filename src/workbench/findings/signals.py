@@ -85,8 +85,9 @@ def per_event(ev: pl.LazyFrame, lex: Lexicons, *, top_terms: int = 20, corrobora
         .then(pl.lit("crowd")).otherwise(pl.lit("none")).alias("debunked_by"),
     ).with_columns((pl.col("debunked_by") != "none").alias("debunked")).drop(
         "__official_debunk", "__debunk_authors")
-    base = base.join(casualties.per_event(ev, corroboration=corroboration), on="event_id",
-                     how="left")
+    base = base.join(casualties.per_event(ev, corroboration=corroboration, debunked=base,
+                                          lex_foreign=lex.foreign_places),
+                     on="event_id", how="left")
     terms = (
         ev.select("event_id", pl.col("sensitive_words").alias("term"))
         .explode("term")
