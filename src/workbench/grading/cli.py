@@ -53,6 +53,10 @@ def register(subparsers) -> None:
     e.add_argument("--max-level-i-fp", type=int, default=0, help="level-I false positives allowed")
     e.add_argument("--out", type=Path, help="also write one row per incident (.parquet/.csv/.json)")
     e.add_argument("--reference", action="store_true", help="use the reference evaluator")
+    e.add_argument("--drills", type=Path, default=None,
+                   help="also drill every scenario of this folder (e.g. scenarios/) on its true "
+                        "events and require each to peak at its intended level")
+    e.add_argument("--drill-every", type=float, default=3.0, help="drill clock step in hours")
     e.set_defaults(func=_evaluate)
 
     sc = sub.add_parser(
@@ -131,6 +135,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         _write(e.rows, args.out)
     ok = e.ok(min_exact=args.min_exact, min_within_one=args.min_within_one,
               max_level_i_fp=args.max_level_i_fp)
+    if args.drills is not None:
+        from workbench.grading.evaluate import drill_peaks, format_drills
+
+        drills = drill_peaks(args.drills, args.rules, every_hours=args.drill_every,
+                             progress=True)
+        print()
+        print(format_drills(drills))
+        ok = ok and bool(drills["peak_ok"].all())
     print(f"{'PASS' if ok else 'FAIL'}: exact >= {args.min_exact}, within-one >= "
           f"{args.min_within_one}, level-I false positives <= {args.max_level_i_fp}")
     return 0 if ok else 1

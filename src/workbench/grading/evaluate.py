@@ -164,3 +164,50 @@ def format_report(e: Evaluation, *, title: str = "") -> str:
         lines += [f"  {r['id']}: analyst {r['nature']}, findings {r['graded_nature']}"
                   for r in wrong_nature.iter_rows(named=True)]
     return "\n".join(lines)
+
+
+def drill_peaks(scenarios: str | Path, ruleset: RuleSet | str | Path | None = None, *,
+                every_hours: float = 3.0, workdir: str | Path | None = None,
+                progress: bool = False) -> pl.DataFrame:
+    """Drill every scenario YAML of a folder (or one file) on the simulator's true events
+    (``drill.replay.LabelledEventsPipeline``: the findings and rules alone, no embedding
+    model) and return one row per scenario: intended and peak level, final level, intended
+    and graded nature, drill score."""
+    import tempfile
+
+    from workbench.drill import run
+    from workbench.drill.replay import LabelledEventsPipeline
+
+    path = Path(scenarios)
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="workbench-drills-") as tmp:
+        base = Path(workdir) if workdir is not None else Path(tmp)
+        iterator = files
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(files, desc="drills", unit="scenario")
+        for f in iterator:
+            res = run(f, base / f.stem, every_hours=every_hours, charts=False,
+                      pipeline=LabelledEventsPipeline(ruleset=rs))
+            s = res.score
+            rows.append({"scenario": f.stem, "intended_level": s.intended_level,
+                         "peak_level": s.accuracy["peak_level"],
+                         "final_level": s.accuracy["final_level"],
+                         "intended_nature": s.nature, "graded_nature": s.graded_nature,
+                         "score": float(s.total)})
+    out = pl.DataFrame(rows, schema={"scenario": pl.Utf8, "intended_level": pl.Utf8,
+                                     "peak_level": pl.Utf8, "final_level": pl.Utf8,
+                                     "intended_nature": pl.Utf8, "graded_nature": pl.Utf8,
+                                     "score": pl.Float64})
+    return out.with_columns((pl.col("peak_level") == pl.col("intended_level")).alias("peak_ok"))
+
+
+def format_drills(drills: pl.DataFrame) -> str:
+    ok = int(drills["peak_ok"].sum())
+    return "\n".join([
+        f"drills (true events; findings + rules): {ok}/{drills.height} peak at the intended level",
+        _table(drills.with_columns(pl.col("score").round(0))),
+    ])
