@@ -27,11 +27,38 @@ from workbench.grading.gold import GOLD_LEVELS, GOLD_NATURES, Incident, load, po
 from workbench.grading.loader import RANKS, RuleSet, load_ruleset
 
 
+# The simplest method that could explain the figure: grade by volume alone (one rule).
+VOLUME_ONLY = ((5000, "I"), (1000, "II"), (300, "III"), (40, "IV"))
+
+
+def volume_only(n_posts: pl.Expr) -> pl.Expr:
+    """Level from the number of posts alone (the one-rule baseline)."""
+    expr = pl.lit("watch")
+    for bar, level in reversed(VOLUME_ONLY):
+        expr = pl.when(n_posts >= bar).then(pl.lit(level)).otherwise(expr)
+    return expr
+
+
 @dataclass(frozen=True)
 class Evaluation:
     rows: pl.DataFrame  # one row per incident: id, file, expected/graded level and nature, ...
     rules_version: str
     rules_hash: str
+
+    def baselines(self) -> dict[str, dict[str, float]]:
+        """Exact and within-one accuracy of the majority class and of volume alone."""
+        top = self.rows["level"].mode().sort()[0]
+        out = {}
+        for name, col in (("majority class (" + top + ")", pl.lit(top)),
+                          ("volume only", volume_only(pl.col("n_posts")))):
+            r = self.rows.with_columns(col.alias("_b"))
+            out[name] = {
+                "exact": float((r["level"] == r["_b"]).mean()),
+                "within_one": float(((r.select(_rank("level") - _rank("_b")).to_series()).abs()
+                                     <= 1).mean()),
+                "level_i_fp": int(((r["_b"] == "I") & (r["level"] != "I")).sum()),
+            }
+        return out
 
     @property
     def n(self) -> int:
@@ -53,6 +80,17 @@ class Evaluation:
     def level_i_false_positives(self) -> list[str]:
         r = self.rows.filter((pl.col("graded_level") == "I") & (pl.col("level") != "I"))
         return r["id"].to_list()
+
+    def by_file(self) -> pl.DataFrame:
+        """Exact accuracy per gold file, beside volume alone: where the rules add value."""
+        return (
+            self.rows.with_columns(volume_only(pl.col("n_posts")).alias("_v"))
+            .group_by("file").agg(
+                pl.len().alias("incidents"),
+                pl.col("level_ok").mean().round(3).alias("rules_exact"),
+                (pl.col("level") == pl.col("_v")).mean().round(3).alias("volume_only_exact"))
+            .sort("file")
+        )
 
     def misses(self) -> pl.DataFrame:
         return self.rows.filter(~pl.col("level_ok"))
@@ -110,7 +148,7 @@ def evaluate(gold: str | Path | list[Incident], ruleset: RuleSet | str | Path | 
     rules = {r.id: r for r in rs.rules}
     got = gradings.select(
         pl.col("event_id").alias("id"), pl.col("level").alias("graded_level"), "fired_rules",
-    ).join(findings.select(pl.col("event_id").alias("id"),
+    ).join(findings.select(pl.col("event_id").alias("id"), "n_posts",
                            pl.col("nature").alias("graded_nature")), on="id")
     rows = truth.join(got, on="id", how="left").with_columns(
         (pl.col("level") == pl.col("graded_level")).alias("level_ok"),
@@ -151,6 +189,10 @@ def format_report(e: Evaluation, *, title: str = "") -> str:
         f"exact-level accuracy {e.exact:.3f}   within-one {e.within_one:.3f}   "
         f"level-I false positives {len(fp)}   nature accuracy {e.nature_accuracy:.3f}",
     ]
+    for name, b in e.baselines().items():
+        lines.append(f"  baseline {name}: exact {b['exact']:.3f} ({e.exact / max(b['exact'], 1e-9):.2f}x), "
+                     f"within-one {b['within_one']:.3f}, level-I false positives {b['level_i_fp']}")
+    lines += ["", "per file (rules vs volume alone)", _table(e.by_file())]
     misses = e.misses()
     if misses.height:
         lines += ["", f"misses ({misses.height}):"]
