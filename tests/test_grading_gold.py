@@ -1,7 +1,7 @@
 """The graded gold set (tests/gold): real findings + real rules against analysts' levels.
 
 The issue's bars are exact-level accuracy >= 0.85, within-one 1.0 and no level-I false
-positive (the CLI's defaults). Measured on rules 2026.12.1: exact 0.857, within-one 0.990
+positive (the CLI's defaults). Measured on rules 2026.12.1: exact 0.878, within-one 0.990
 (one incident, a values controversy the analyst grades II, comes out IV), no level-I false
 positive. The test holds the bars reached so far, so that a rule change that loses ground
 fails here; raise them as the rules improve."""

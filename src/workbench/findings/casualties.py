@@ -253,6 +253,19 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     return out["casualty_claims"].cast(pl.List(CLAIM_DTYPE))
 
 
+def _english_places(ev: pl.LazyFrame) -> list[str]:
+    """Capitalised names after in / at / near / of in any post of ``ev`` (lower-cased)."""
+    found = (
+        ev.select(own_text(pl.col("text")).str.extract_all(_EN_PLACE).alias("p"))
+        .explode("p").drop_nulls()
+        .select(pl.col("p").str.replace(r"^(?:in|at|near|of)\s+", ""))
+        .filter(~pl.col("p").str.split(" ").list.first().is_in(list(_EN_NOT_PLACE)))
+        .select(pl.col("p").str.to_lowercase().unique())
+        .collect()
+    )
+    return found["p"].to_list()
+
+
 def _independent() -> pl.Expr:
     return pl.col("near_duplicate_of").is_null()
 
@@ -287,7 +300,10 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
     # The event's own places: the most named one, and any named by >= EVENT_PLACE_SHARE of
     # the event's posts that name one of the places its counts are stated with.
     places = claimed.select(pl.col("places").explode().drop_nulls().unique()).collect()
-    candidates = ordered_patterns(places["places"].to_list())
+    candidates = places["places"].to_list()
+    if candidates:  # English "in X" anywhere in the event can name its place too
+        candidates += _english_places(ev)
+    candidates = ordered_patterns(candidates)
     own = own_text(pl.col("text")).str.to_lowercase()
     if candidates:
         named = (
