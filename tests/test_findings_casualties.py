@@ -142,3 +142,20 @@ def test_a_count_about_another_country_is_set_aside():
 def test_deaths_and_injuries_are_separate():
     f = _event([("news", "事故造成2人死亡，150人受伤", {"author_verified": True})])
     assert (f["deaths_reported"], f["injuries_reported"], f["casualties_reported"]) == (2, 150, 150)
+
+
+def test_the_same_words_copied_by_many_accounts_are_one_source():
+    # a viral rumour: 30 accounts paste the same claim (some as a quoted '@name: ...')
+    rows = [(f"a{i}", "求扩散！水库决堤，遇难540人都不止！", {}) for i in range(20)]
+    rows += [(f"b{i}", "@某用户: 求扩散！水库决堤，遇难540人都不止！", {}) for i in range(10)]
+    rows += [("c1", "听说有人遇难，具体不清楚", {})]
+    assert _event(rows)["deaths_reported"] is None
+    # two accounts in their own words do corroborate
+    rows += [("d1", "当地确认遇难3人", {}), ("d2", "目前已知3人遇难，仍有人失联", {})]
+    assert _event(rows)["deaths_reported"] == 3
+
+
+def test_a_reminder_of_another_incident_is_set_aside(lex):
+    (claims,) = _claims(["波士顿爆炸致2人死亡。也请大家不要忘记湖北大火烧死14名同胞"], lex)
+    assert sorted((c["deaths"], c["set_aside"] or "") for c in claims) == [
+        (2, ""), (14, "comparison")]

@@ -19,9 +19,10 @@ then either kept or **set aside** with its reason:
 
 Kept counts are corroborated: an event's ``deaths_reported`` is the largest count that
 either a *credible* author stated (official, verified, or a media / government account) or
-at least ``corroboration`` distinct independent authors stated or exceeded (the
-``corroboration``-th largest of the authors' own largest claims). Reposts that only copy a
-claim (near-duplicates, ``RT @``) are not independent. In an event that has been debunked
+at least ``corroboration`` distinct independent authors stated or exceeded in their own
+words (the ``corroboration``-th largest of the authors' own largest claims, each claim's
+clause counted once however many accounts copy it). Reposts that only copy a claim
+(near-duplicates, ``RT @``, the same clause word for word) are not independent. In an event that has been debunked
 (``signals``: by an official account or by the crowd) only credible authors' counts count. ``deaths_evidence`` lists the posts
 stating at least the chosen count (credible ones first, at most 10). Injuries alike.
 ``casualty_claims_set_aside`` counts the posts with a count that was set aside.
@@ -68,7 +69,9 @@ _EN_NOT_PLACE = {"The", "This", "That", "Our", "My", "His", "Her", "Their", "A",
 
 CLAIM_DTYPE = pl.Struct({
     "deaths": pl.Int64, "injuries": pl.Int64, "set_aside": pl.Utf8, "places": pl.List(pl.Utf8),
+    "source": pl.Utf8,
 })
+SOURCE_CHARS = 40  # a claim's source: its clause, normalised, first characters
 
 
 def parse_number(token: str) -> int | None:
@@ -238,7 +241,12 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     ).filter(pl.col("deaths").is_not_null() | pl.col("injuries").is_not_null())
     if clauses.height == 0:
         return empty
-    clauses = clauses.with_columns(_clause_places(clauses, lex))
+    clauses = clauses.with_columns(
+        _clause_places(clauses, lex),
+        # the same words copied by many accounts (a quoted '@name: ...' repost) are one source
+        pl.col("clause").str.to_lowercase().str.replace(r"^\s*@[^:：\s]+[:：]", "")
+        .str.replace_all(r"[\s\p{P}\p{S}]", "").str.slice(0, SOURCE_CHARS).alias("source"),
+    )
     foreign = ordered_patterns(lex.foreign_places)
     home = ordered_patterns(lex.home_places)
     clauses = clauses.with_columns(
@@ -247,7 +255,7 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
                 & ~pl.col("clause").str.to_lowercase().str.contains_any(home))
         .then(pl.lit("abroad")).otherwise(pl.col("set_aside")).alias("set_aside"))
     per_row = clauses.group_by("__r").agg(
-        pl.struct("deaths", "injuries", "set_aside", "places").alias("casualty_claims"))
+        pl.struct("deaths", "injuries", "set_aside", "places", "source").alias("casualty_claims"))
     out = (pl.DataFrame({"__r": pl.int_range(frame.height, eager=True, dtype=pl.UInt32)})
            .join(per_row, on="__r", how="left").sort("__r"))
     return out["casualty_claims"].cast(pl.List(CLAIM_DTYPE))
@@ -370,7 +378,9 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
 
 def _corroborated(kept: pl.LazyFrame, kind: str, corroboration: int) -> pl.LazyFrame:
     c = kept.filter(pl.col(kind).is_not_null())
-    by_author = c.group_by("event_id", "author").agg(
+    # one vote per source text (its earliest post), then one per author
+    first = c.sort("created_at", nulls_last=True).unique(["event_id", "source"], keep="first")
+    by_author = first.group_by("event_id", "author").agg(
         pl.col(kind).filter(pl.col("independent") | pl.col("credible")).max().alias("__max"),
         pl.col(kind).filter(pl.col("credible")).max().alias("__cred"),
     )
