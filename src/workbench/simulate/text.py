@@ -532,21 +532,24 @@ INCIDENTS: dict[str, dict[str, Any]] = {
         },
     },
     "product_contamination": {
-        "hashtags": ["{brand}{product}", "{brand}{product}检出{substance}", "{product}安全", "{brand}召回", "救救孩子"],
+        "hashtags": ["{brand}{product}", "{brand}{product}检出{substance}", "{brand}毒奶粉", "{brand}召回", "救救孩子"],
         "vocab": {
             "symptom": ["肾结石", "小便困难", "一直哭闹不止", "尿里带血", "住进了儿科病房"],
             "who": ["我家宝宝", "邻居家的孩子", "同事的小孩", "我侄女", "妈妈群里好几个宝宝", "表姐家的二胎"],
-            "reaction": ["再也不敢买了", "当妈的心都碎了", "家里囤的全扔了", "这是要孩子的命啊", "手都在抖"],
+            "reaction": ["再也不敢买了", "当妈的心都碎了", "家里囤的全扔了，恨死了", "这是要孩子的命啊", "气得手都在抖",
+                         "黑心企业，天理难容"],
         },
         "onset": [
             "{who}喝了{brand}{product}，查出{symptom}", "医生说{who}是{symptom}，问了一圈都喝的是{brand}{product}",
             "{brand}{product}被检出{substance}？{reaction}", "儿科病房里好多婴儿都是{symptom}，都喝{brand}",
             "紧急扩散！{brand}{product}检出{substance}，家里有宝宝的快看", "{who}{symptom}，罐子一看是{brand}的，{reaction}",
+            "又是毒奶粉！{who}喝了{brand}{product}，查出{symptom}，{reaction}",
         ],
         "spread": [
             "全国多地都有婴儿{symptom}，都指向{brand}{product}", "{brand}{product}卖遍全国，这得多少孩子受害",
             "超市里{brand}{product}已经下架了", "{who}也喝过{brand}，明天就去医院查", "{brand}的声明一句都不敢信",
             "医院排队给孩子做B超的家长排到了门外", "{reaction}，{brand}必须给个交代", "一罐{product}毁了多少家庭",
+            "毒奶粉害了多少孩子，{brand}必须严惩", "黑心企业拿孩子的命赚钱，{reaction}",
         ],
         "detail": [
             "已有{injured}名婴幼儿因{symptom}就诊", "目前已确认{deaths}名婴儿死亡", "问题产品销往{provinces}个省份",
