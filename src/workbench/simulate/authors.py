@@ -125,6 +125,11 @@ def official_names(city: str, incident_type: str, extra: list[str] = ()) -> list
         "official_rumour": [f"{city}市纪委监委", f"{city}市公安局网安支队"],
         "price_rise": [f"{city}市发展和改革委员会", f"{city}市市场监督管理局"],
         "celebrity_controversy": [f"{city}市文化广电旅游局", "网络文明观察"],
+        "official_misconduct": [f"{city}市纪委监委", f"{city}市人民政府办公室"],
+        "product_contamination": ["国家市场监督管理总局", "国家卫生健康委员会", f"{city}市市场监督管理局"],
+        "values_controversy": [f"{city}市委宣传部", "网络文明观察"],
+        "community_dispute": [f"{city}12345政务服务热线", f"{city}市住房和城乡建设局"],
+        "severe_weather": [f"{city}市气象局", f"{city}市应急管理局", f"{city}市交通运输局"],
     }
     names = list(extra) + by_type.get(incident_type, []) + [f"{city}发布", f"{city}市公安局", f"{city}市人民政府"]
     out: list[str] = []

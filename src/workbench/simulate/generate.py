@@ -30,6 +30,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "official_rumour": {"person": "某局长", "title": "某局局长", "rumourer": "李某", "n_items": 7},
     "price_rise": {"goods": "水价", "pct": 15, "money": 30, "years": 8},
     "celebrity_controversy": {"star": "某明星", "brand_star": "某品牌", "n_items": 3},
+    "official_misconduct": {"office": "某局", "person": "工作人员", "act": "违规执法", "victim": "当事人",
+                            "n_items": 2},
+    "product_contamination": {"brand": "某乳业", "product": "婴幼儿奶粉", "substance": "有害物质", "injured": 300,
+                              "deaths": 1, "provinces": 10},
+    "values_controversy": {"subject": "某出版物", "offence": "内容不当", "hurt": "公众感情", "n_items": 5, "reads": 1},
+    "community_dispute": {"estate": "某小区", "property": "物业公司", "problem": "停水", "households": 800},
+    "severe_weather": {"weather": "暴雪", "cm": 25, "n_roads": 6, "cold": 12},
 }
 
 

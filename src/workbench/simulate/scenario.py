@@ -11,7 +11,9 @@ Keys (see ``scenarios/flagship.yaml`` for a full example)::
 
     name, title, description      identifiers; the incident's truth event id is SIM-<name>
     type                          incident type (text vocabulary): chemical_explosion, flood,
-                                  food_safety, official_rumour, price_rise, celebrity_controversy
+                                  food_safety, official_rumour, price_rise, celebrity_controversy,
+                                  official_misconduct, product_contamination, values_controversy,
+                                  community_dispute, severe_weather
     nature                        political | economic | social | cultural | natural
     intended_level                I | II | III | IV (what a correct grading should reach)
     start                         ISO time of the simulated clock's start (naive = Beijing)

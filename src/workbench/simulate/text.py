@@ -464,6 +464,264 @@ INCIDENTS: dict[str, dict[str, Any]] = {
         "forum_title": ["{star}这次还能洗白吗", "理性讨论{star}事件", "{star}的瓜，一起来吃"],
         "opinions": {"negative": ["劣迹艺人不配", "德不配位"], "positive": ["等一个真相", "别网暴，理性看待"]},
     },
+    "official_misconduct": {
+        "hashtags": ["{city}{office}", "{office}{act}", "{city}官方回应{office}事件", "{city}通报", "公权力不能任性"],
+        "vocab": {
+            "proof": ["一段视频", "现场视频", "一段录音", "好几段视频", "聊天截图", "当事人的自述"],
+            "feeling": ["气得发抖", "看得我拳头都硬了", "太寒心了", "心里堵得慌", "愤怒到说不出话", "越看越憋屈"],
+            "demand": ["停职调查", "公开处理结果", "给个说法", "严肃追责", "向当事人道歉", "依法严惩"],
+        },
+        "onset": [
+            "视频曝光：{city}{office}{person}{act}", "{city}{office}被曝{act}，{proof}都传出来了",
+            "刚刷到{proof}，{person}{act}，{feeling}", "{person}{act}？这就是所谓的公仆吗",
+            "{city}的朋友发来{proof}，{office}{person}{act}", "看完{proof}我{feeling}，{person}{act}",
+            "转：{office}{person}{act}，请扩散，请上级部门管一管",
+        ],
+        "spread": [
+            "{victim}太可怜了，{feeling}", "强烈要求{demand}", "{proof}越传越多，{office}怎么还不回应",
+            "这不是第一次了，{office}之前就被投诉过", "权力不是用来欺负老百姓的", "帖子又被删了，越删越说明有问题",
+            "{city}本地人说这种事早就不是一两回了", "如果没有视频，{victim}找谁说理去", "{office}的回应呢？装死吗",
+        ],
+        "detail": [
+            "涉事视频播放量已经破千万", "{proof}显示当时有好几名工作人员在场", "据说已有{n_items}名相关人员被停职",
+            "事情发生在{date}", "{victim}的家属说至今没有人上门道歉",
+        ],
+        "question": [
+            "{office}的负责人为什么不出来说话？", "涉事人员到底受到什么处理？", "通报为什么和视频对不上？",
+            "如果没有曝光，是不是就不了了之了？", "上级部门能不能介入调查？",
+        ],
+        "rumour": [
+            "{claim}", "网传{claim}", "听当地人说{claim}", "内部消息：{claim}", "据说{claim}，帖子都被删了",
+        ],
+        "official": [
+            "{date}，网传{office}工作人员{act}的视频引发关注。{official}高度重视，已成立调查组开展调查，涉事人员已停职接受调查，调查结果将及时向社会公布。",
+            "关于网民反映{office}相关问题的情况通报：经初步调查，网民反映情况基本属实，{n_items}名相关责任人已被停职，将依规依纪依法严肃处理。",
+            "{official}：对{victim}深表歉意。我们将举一反三、坚决整改，诚恳接受社会监督。",
+        ],
+        "debunk": [
+            "【辟谣】网传“{claim}”不实，请以官方通报为准，勿信谣、勿传谣。",
+            "关于网传“{claim}”的说明：经核实，该信息系编造，公安机关已依法处理。",
+        ],
+        "debunk_react": [
+            "这个是谣言，但视频里的事是真的", "辟谣挺快，处理结果呢？", "谣言归谣言，追责不能少", "好吧是假的，那就等调查结果",
+        ],
+        "react_official": [
+            "停职就完了？要依法处理", "通报避重就轻，太让人失望", "终于回应了，等最终结果", "调查组来了，希望别又不了了之",
+            "基本属实四个字，看得心寒",
+        ],
+        "aftermath": [
+            "{office}的事过去{days}天了，处理结果呢？", "问责结果出来了，{n_items}人被处分", "希望这次能真正整改",
+            "公权力必须接受监督", "这件事伤的是政府的公信力",
+        ],
+        "news_head": [
+            "{city}{office}工作人员被指{act} 官方：已停职调查", "{city}回应网传{office}工作人员{act}",
+            "{city}通报{office}事件：{n_items}名责任人被处理", "评论：{office}工作人员{act}，伤的是公信力",
+        ],
+        "news_body": [
+            "近日，一段{office}工作人员{act}的视频在网络流传，引发网民关注。",
+            "{official}发布通报称，已成立调查组，涉事人员已停职。",
+            "多名网民表示，希望调查结果公开透明。",
+            "有评论指出，基层执法必须依法规范，尊重群众合法权益。",
+        ],
+        "forum_title": [
+            "{office}这事大家怎么看", "【整理】{office}事件时间线", "{city}本地人说说{office}平时的作风", "通报出来了，说说我的看法",
+        ],
+        "opinions": {
+            "negative": ["公权力不能任性", "伤透了老百姓的心", "官僚作风害死人"],
+            "positive": ["处理得还算及时", "依法追责，支持"],
+        },
+    },
+    "product_contamination": {
+        "hashtags": ["{brand}{product}", "{brand}{product}检出{substance}", "{brand}毒奶粉", "{brand}召回", "救救孩子"],
+        "vocab": {
+            "symptom": ["肾结石", "小便困难", "一直哭闹不止", "尿里带血", "住进了儿科病房"],
+            "who": ["我家宝宝", "邻居家的孩子", "同事的小孩", "我侄女", "妈妈群里好几个宝宝", "表姐家的二胎"],
+            "reaction": ["再也不敢买了", "当妈的心都碎了", "家里囤的全扔了，恨死了", "这是要孩子的命啊", "气得手都在抖",
+                         "黑心企业，天理难容"],
+        },
+        "onset": [
+            "{who}喝了{brand}{product}，查出{symptom}", "医生说{who}是{symptom}，问了一圈都喝的是{brand}{product}",
+            "{brand}{product}被检出{substance}？{reaction}", "儿科病房里好多婴儿都是{symptom}，都喝{brand}",
+            "紧急扩散！{brand}{product}检出{substance}，家里有宝宝的快看", "{who}{symptom}，罐子一看是{brand}的，{reaction}",
+            "又是毒奶粉！{who}喝了{brand}{product}，查出{symptom}，{reaction}",
+        ],
+        "spread": [
+            "全国多地都有婴儿{symptom}，都指向{brand}{product}", "{brand}{product}卖遍全国，这得多少孩子受害",
+            "超市里{brand}{product}已经下架了", "{who}也喝过{brand}，明天就去医院查", "{brand}的声明一句都不敢信",
+            "医院排队给孩子做B超的家长排到了门外", "{reaction}，{brand}必须给个交代", "一罐{product}毁了多少家庭",
+            "毒奶粉害了多少孩子，{brand}必须严惩", "黑心企业拿孩子的命赚钱，{reaction}",
+        ],
+        "detail": [
+            "已有{injured}名婴幼儿因{symptom}就诊", "目前已确认{deaths}名婴儿死亡", "问题产品销往{provinces}个省份",
+            "问题批次{product}已在全国下架召回", "涉事企业的检测报告被指造假",
+        ],
+        "question": [
+            "这么大的企业，质检都是摆设吗？", "监管部门之前的抽检都查了什么？", "为什么孩子出事这么久了才公布？",
+            "受害家庭的医疗费谁来负担？", "其他品牌的{product}安全吗？",
+        ],
+        "rumour": [
+            "{claim}", "网传{claim}", "听在医院工作的朋友说，{claim}", "妈妈群里都在传{claim}", "据说{claim}，大家赶紧转告",
+        ],
+        "official": [
+            "{official}通报：经检测，{brand}部分批次{product}中检出{substance}。问题产品已在全国范围下架召回，已有{injured}名婴幼儿接受诊疗，其中{deaths}名死亡。国务院已启动国家重大食品安全事故Ⅰ级响应。",
+            "{official}：各地卫生健康部门对食用问题{product}的婴幼儿免费筛查和救治，家长可就近到医院检查。",
+            "关于{brand}{product}事件处置进展：调查组已进驻涉事企业，企业相关负责人已被依法控制。",
+        ],
+        "debunk": [
+            "【辟谣】网传“{claim}”不实，目前在售其他品牌{product}抽检均未检出{substance}，请勿恐慌。",
+            "关于网传“{claim}”的说明：经核实，该信息不实，请以官方发布为准。",
+        ],
+        "debunk_react": ["原来{claim}是谣言，稍微放心一点", "辟谣了，但{brand}的事是真的", "谣言少传点，家长已经够焦虑了"],
+        "react_official": [
+            "死了{deaths}个孩子，必须严惩", "通报来得太晚了", "免费筛查总算有了", "企业负责人被控制了，还不够",
+            "监管部门也要追责",
+        ],
+        "aftermath": [
+            "{brand}事件过去{days}天了，赔偿方案呢？", "孩子还在住院，每天都在煎熬", "这件事让多少人对国产{product}失去了信心",
+            "食品安全是底线，底线都守不住", "希望这次能把整个行业整顿一遍",
+        ],
+        "news_head": [
+            "{brand}部分批次{product}检出{substance} 全国召回", "{product}事件已致{deaths}名婴儿死亡",
+            "国务院启动国家重大食品安全事故Ⅰ级响应", "各地开展{product}患儿免费筛查", "{brand}{product}事件调查：检测报告被指造假",
+        ],
+        "news_body": [
+            "近日，多地医院接诊因食用{brand}{product}患{symptom}的婴幼儿，引发社会广泛关注。",
+            "{official}表示，问题产品已在全国范围内下架召回。",
+            "据通报，已有{injured}名婴幼儿接受诊疗，其中{deaths}名死亡。",
+            "专家指出，{substance}长期摄入会损害婴幼儿的肾脏。",
+            "不少家长表示，对{product}安全的信任受到严重冲击。",
+        ],
+        "forum_title": [
+            "宝宝喝了{brand}，要去医院查吗", "【汇总】{brand}{product}问题批次和筛查医院", "{brand}这件事谁来负责",
+            "换什么牌子的{product}安全？",
+        ],
+        "opinions": {
+            "negative": ["拿孩子的命赚钱，天理难容", "食品安全监管形同虚设"],
+            "positive": ["希望宝宝们都平安", "医生护士辛苦了"],
+        },
+    },
+    "values_controversy": {
+        "hashtags": ["{subject}", "{subject}{offence}", "{subject}事件", "{official}回应", "不容亵渎"],
+        "vocab": {
+            "reaction": ["看得我血压飙升", "真的恶心", "这是在挑战底线", "作为家长非常愤怒", "心里很不是滋味", "忍不了"],
+            "scope": ["全国都在讨论", "传播量已经过亿", "各大平台都上了热搜", "家长群都炸了"],
+        },
+        "onset": [
+            "{subject}{offence}，{reaction}", "刚看到{subject}的截图，{offence}，{reaction}", "有人发现{subject}{offence}？",
+            "{subject}{offence}，这能忍？", "扒一扒{subject}：{offence}", "{subject}{offence}，{hurt}不容侮辱",
+        ],
+        "spread": [
+            "{scope}，影响太恶劣了", "{subject}背后是谁审核通过的？", "{hurt}不容侮辱", "这不是审美问题，是价值观问题",
+            "翻了翻别的，问题更多", "{reaction}", "要求彻查相关责任人", "这种东西怎么能流传出来",
+        ],
+        "detail": [
+            "目前网友已经指出了{n_items}处问题", "相关话题阅读量已经超过{reads}亿", "{subject}已被多个平台下架",
+            "涉事内容已经流传了好几年",
+        ],
+        "question": [
+            "审核的人都干什么去了？", "这么久为什么没人发现？", "责任人会不会被追究？", "整改会不会只是换个图就完事？",
+        ],
+        "rumour": ["{claim}", "网传{claim}", "据说{claim}", "圈内人爆料：{claim}"],
+        "official": [
+            "{official}：高度重视网民反映的{subject}相关问题，已成立工作组全面排查整改，对相关责任人严肃问责，调查处理结果将向社会公布。",
+            "关于{subject}问题的调查处理情况通报：经查，存在审核把关不严等问题，{n_items}名相关责任人被免职或处分。",
+            "{official}：歪曲历史、伤害民族感情的行为，将依法依规严肃处理。",
+        ],
+        "debunk": [
+            "【辟谣】网传“{claim}”不实，请以官方发布为准。",
+            "关于网传“{claim}”的说明：经核实，该信息系编造。",
+        ],
+        "debunk_react": ["这个是谣言，但{subject}的问题是真的", "别造谣，事情本身已经够严重了", "辟谣了，等处理结果"],
+        "react_official": ["处理了就好，但审核机制要改", "免职不够，要彻查", "终于表态了", "说得好，要一查到底"],
+        "aftermath": [
+            "{subject}的事过去{days}天了，整改得怎样了", "希望以后审核能严一点", "这件事值得所有人反思",
+            "{hurt}不是流量的工具",
+        ],
+        "news_head": [
+            "{subject}被指{offence} 引发网民强烈不满", "{official}回应{subject}问题：成立工作组排查整改",
+            "{subject}事件调查结果公布 {n_items}人被问责", "评论：{hurt}不容亵渎",
+        ],
+        "news_body": [
+            "近日，有网民发帖指出{subject}{offence}，引发广泛关注。",
+            "{official}表示，已成立工作组开展调查，并对相关内容全面排查。",
+            "多位专家表示，涉及历史、英烈和儿童的内容必须守住价值底线。",
+            "不少网民认为，应追究相关审核人员的责任。",
+        ],
+        "forum_title": ["{subject}这事大家怎么看", "【整理】{subject}事件始末", "理性讨论：{subject}的问题出在哪"],
+        "opinions": {
+            "negative": ["价值观出了大问题", "这是对{hurt}的侮辱"],
+            "positive": ["处理得及时，支持", "守住底线，点赞"],
+        },
+    },
+    "community_dispute": {
+        "hashtags": ["{estate}{problem}", "{city}{estate}", "{property}", "{city}12345"],
+        "vocab": {
+            "pain": ["洗澡都没法洗", "孩子上学前没法洗漱", "只能去楼下提桶装水", "老人腿脚不便爬楼提水", "马桶都冲不了"],
+            "complaint": ["打物业电话没人接", "物业说在修就没下文了", "12345打了好几次", "物业费一分没少交", "物业经理关机了"],
+        },
+        "onset": [
+            "{estate}{problem}了，{pain}", "有没有{estate}的业主，{problem}，{complaint}", "{estate}又{problem}，{complaint}",
+            "住在{estate}太难了，{problem}，{pain}", "{problem}第一天，{complaint}",
+        ],
+        "spread": [
+            "{estate}{problem}，{pain}", "{complaint}，{property}到底管不管", "业主群里都吵翻了", "{pain}，真的受够了",
+            "换物业吧，这个{property}不行", "楼下排队打水的人好多",
+        ],
+        "detail": ["整个小区{households}户受影响", "据说是地下管道破裂了", "街道说已经在协调抢修"],
+        "question": ["什么时候能恢复？", "{property}能不能给个准确时间？", "停水期间的损失谁来赔？"],
+        "rumour": ["{claim}", "业主群里说{claim}", "听说{claim}"],
+        "official": [
+            "{official}：关于{estate}{problem}的问题，经协调，{property}已组织抢修，预计今晚恢复，期间安排送水车保障居民用水，给大家带来不便深表歉意。",
+            "{official}回复：已督促{property}尽快完成管道维修，并对其服务问题进行约谈。",
+        ],
+        "debunk": ["关于网传“{claim}”的说明：该信息不实，抢修正在进行。"],
+        "debunk_react": ["原来是谣传，那就等修好吧", "辟谣了，别在群里乱说了"],
+        "react_official": ["总算有人管了", "送水车来了，谢谢街道", "约谈有什么用，下次还这样", "希望今晚真能修好"],
+        "aftermath": ["{estate}终于来水了", "这次{problem}，{property}要给业主一个说法", "物业费能不能减免？"],
+        "news_head": ["{city}{estate}{problem} 街道：正在抢修", "{estate}业主反映{problem} {property}回应"],
+        "news_body": [
+            "近日，{city}{estate}多名业主反映小区{problem}，生活受到影响。",
+            "{official}表示，已督促物业公司抢修，并安排送水车。",
+            "业主希望物业公司今后加强设施维护。",
+        ],
+        "forum_title": ["{estate}{problem}，有人知道什么时候修好吗", "吐槽一下{property}", "{estate}业主维权群"],
+        "opinions": {"negative": ["物业就会收钱", "服务太差了"], "positive": ["街道出面就是快", "送水的师傅辛苦了"]},
+    },
+    "severe_weather": {
+        "hashtags": ["{city}{weather}", "{city}天气", "{city}{weather}预警", "{city}交通", "注意出行安全"],
+        "vocab": {
+            "scene": ["路上全是积雪", "车子都被埋了", "小区的树被压断了", "路面结冰滑得站不住", "外面白茫茫一片"],
+            "disruption": ["高速封闭了", "航班全取消了", "地铁限流", "学校停课了", "公交停运了", "高铁晚点了"],
+            "plan": ["今天只能居家办公", "回家的路走了三个小时", "在机场等了一夜", "打车排到了两百多号"],
+        },
+        "onset": [
+            "{city}{weather}来了，{scene}", "一觉醒来{city}{scene}，{disruption}", "{weather}太猛了，{disruption}",
+            "{city}发布{weather}橙色预警，{disruption}", "{scene}，{plan}",
+        ],
+        "spread": [
+            "{disruption}，{plan}", "{city}{weather}，{scene}", "环卫工人凌晨就在铲雪了", "出门的朋友注意安全，{scene}",
+            "{disruption}，什么时候能恢复？", "{plan}，这天气太折腾了",
+        ],
+        "detail": ["最大积雪深度{cm}厘米", "全市{n_roads}条高速临时封闭", "目前暂无人员伤亡报告", "气温将降到零下{cold}度"],
+        "question": ["除雪为什么这么慢？", "停课通知能不能早点发？", "航班取消了怎么改签？"],
+        "rumour": ["{claim}", "网传{claim}", "听说{claim}"],
+        "official": [
+            "{official}发布{weather}橙色预警：预计未来24小时仍有强降雪，请市民减少出行，注意防寒防滑。",
+            "{official}：全市已出动除雪车辆和人员全力清雪，主干道已基本恢复通行，暂无人员伤亡报告。",
+        ],
+        "debunk": ["【辟谣】网传“{claim}”不实，请以官方发布的预警信息为准。"],
+        "debunk_react": ["原来是假的，别乱传", "辟谣了，还是看官方预警"],
+        "react_official": ["预警来得及时", "清雪的师傅辛苦了", "主干道通了，小路还是不好走", "感谢提醒"],
+        "aftermath": ["雪停了，路终于通了", "这场{weather}总算过去了", "除雪应急预案还得再完善"],
+        "news_head": ["{city}遭遇{weather} 多条高速临时封闭", "{city}全力除雪保畅通", "{weather}致{city}航班大面积取消"],
+        "news_body": [
+            "受强冷空气影响，{city}出现{weather}天气，部分道路交通受阻。",
+            "{official}已启动应急响应，组织力量清雪除冰。",
+            "气象部门提醒，市民出行注意防寒防滑。",
+        ],
+        "forum_title": ["{city}{weather}，大家那边怎么样", "【汇总】{city}{weather}交通信息", "{weather}天怎么上班"],
+        "opinions": {"negative": ["每次下雪都瘫痪", "除雪太慢了"], "positive": ["环卫工人辛苦了", "注意安全，平安最重要"]},
+    },
 }
 
 # --------------------------------------------------------------------------------------
