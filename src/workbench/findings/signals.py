@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.findings.lexicons import Lexicons
 from workbench.findings import casualties
+from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import ordered_patterns
+
 
 def flags(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
     """Add the per-post signal columns (see module docs) to the event-post frame.

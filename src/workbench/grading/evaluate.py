@@ -26,7 +26,6 @@ import polars as pl
 from workbench.grading.gold import GOLD_LEVELS, GOLD_NATURES, Incident, load, posts
 from workbench.grading.loader import RANKS, RuleSet, load_ruleset
 
-
 # The simplest method that could explain the figure: grade by volume alone (one rule).
 VOLUME_ONLY = ((5000, "I"), (1000, "II"), (300, "III"), (40, "IV"))
 
