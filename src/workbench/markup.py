@@ -27,13 +27,18 @@ _MD_PUNCT = re.compile(r"([\\`\[\]|])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\u0085\v\f]+")
 
 
+# what makes a line a heading, list item, rule or quote when it starts it
+_BLOCK_START = re.compile(r"^(?:([#=+*_~-])|(\d+)([.)]))")
+
+
 def md_text(value: Any) -> str:
-    """``value`` as Markdown text that renders literally, on one line: no HTML, no links,
-    no code spans, no table cells of its own. ``None`` -> ''."""
+    """``value`` as Markdown text that renders literally, on one line (stripped): no HTML,
+    no links, no code spans, no table cells, no block of its own. ``None`` -> ''."""
     if value is None:
         return ""
-    text = _LINE_BREAKS.sub(" ", str(value))
-    return _MD_PUNCT.sub(r"\\\1", text.translate(_HTML_CHARS))
+    text = _LINE_BREAKS.sub(" ", str(value)).strip()
+    text = _MD_PUNCT.sub(r"\\\1", text.translate(_HTML_CHARS))
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
 
 
 def md_code(value: Any) -> str:
