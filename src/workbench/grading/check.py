@@ -1,11 +1,17 @@
-"""``rules check``: schema, duplicate ids, fixtures present and passing, engine == reference."""
+"""``rules check``: schema, duplicate ids, fixtures present and passing, engine == reference.
+
+The reference runs here; the engine runs in a child process, so that a crash in its C core
+is a failed check naming the rule (:mod:`workbench.grading.isolated`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.grading.compile import fact_from_row
+from workbench.grading.isolated import Task, run_engine_tasks
 from workbench.grading.loader import Problem, RulesError, RuleSet, load_ruleset
 from workbench.grading.reference import holds
 
@@ -32,53 +38,62 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check(path: str | Path | None = None, *, engine: bool = True) -> CheckReport:
-    """Load the rule set and run every fixture through the reference and the engine."""
-    try:
-        rs = load_ruleset(path)
-    except RulesError as exc:
-        return CheckReport(None, list(exc.problems))
+def check(path: str | Path | RuleSet | None = None, *, engine: bool = True) -> CheckReport:
+    """Load the rule set (or take a loaded one) and run every fixture through the reference
+    and, in a child process (see :mod:`workbench.grading.isolated`), through the engine."""
+    if isinstance(path, RuleSet):
+        rs = path
+    else:
+        try:
+            rs = load_ruleset(path)
+        except RulesError as exc:
+            return CheckReport(None, list(exc.problems))
     report = CheckReport(rs)
-    ev = None
-    if engine:
-        from workbench.grading.engine import GradingEngine
-
-        ev = GradingEngine(rs)
+    from workbench.grading.escalation import run_fixture
     from workbench.grading.reference import ReferenceEvaluator
 
     ref = ReferenceEvaluator(rs)
+    tasks: list[Task] = []
+    checks: list[tuple[Any, str, bool, Any]] = []  # (rule, what, expect, reference result)
     for r in rs.rules:
         for expect, snippets in ((True, r.fixtures_fire), (False, r.fixtures_not)):
             for j, snip in enumerate(snippets):
                 report.fixtures_run += 1
                 fact = fact_from_row(snip, tuple(snip), event=f"fixture {j}")
-                what = "fires" if expect else "does_not_fire"
+                what = f"{'fires' if expect else 'does_not_fire'}[{j}] {snip}"
                 if holds(r.when, fact) != expect:
                     report.problems.append(Problem(
-                        r.file, r.line, r.id, f"fixture {what}[{j}] {snip} fails in the reference"))
-                if ev is None or r.status == "deprecated":
-                    continue
-                got = ev.evaluate(fact)
-                if (r.id in got) != expect:
-                    report.problems.append(Problem(
-                        r.file, r.line, r.id, f"fixture {what}[{j}] {snip} fails in the engine"))
-                want = ref.evaluate(fact)
-                if sorted(got) != sorted(want):
-                    report.problems.append(Problem(
-                        r.file, r.line, r.id,
-                        f"engine and reference disagree on fixture {what}[{j}]: "
-                        f"engine {sorted(got)} vs reference {sorted(want)}"))
-    from workbench.grading.escalation import run_fixture
-
+                        r.file, r.line, r.id, f"fixture {what} fails in the reference"))
+                if engine and r.status != "deprecated":
+                    tasks.append(Task("grading", r.id, snip))
+                    checks.append((r, what, expect, sorted(ref.evaluate(fact))))
     for r in rs.escalation:
         if r.status == "deprecated":
             continue
         for expect, seqs in ((True, r.fixtures_escalate), (False, r.fixtures_not)):
             for j, steps in enumerate(seqs):
                 report.fixtures_run += 1
-                what = "escalates" if expect else "does_not_escalate"
-                for name in (("reference", "engine") if engine else ("reference",)):
-                    if run_fixture(rs, steps, r.id, evaluator=name) != expect:
-                        report.problems.append(Problem(
-                            r.file, r.line, r.id, f"fixture {what}[{j}] fails in the {name}"))
+                what = f"{'escalates' if expect else 'does_not_escalate'}[{j}]"
+                if run_fixture(rs, steps, r.id, evaluator="reference") != expect:
+                    report.problems.append(Problem(
+                        r.file, r.line, r.id, f"fixture {what} fails in the reference"))
+                if engine:
+                    tasks.append(Task("escalation", r.id, steps))
+                    checks.append((r, what, expect, None))
+    for (r, what, expect, want), outcome in zip(checks, run_engine_tasks(rs, tasks), strict=True):
+        if outcome.error is not None:
+            report.problems.append(Problem(
+                r.file, r.line, r.id, f"fixture {what}: {outcome.error}"))
+        elif want is None:  # escalation: did it escalate
+            if outcome.result != expect:
+                report.problems.append(Problem(r.file, r.line, r.id, f"fixture {what} fails in the engine"))
+        else:
+            got = outcome.result
+            if (r.id in got) != expect:
+                report.problems.append(Problem(r.file, r.line, r.id, f"fixture {what} fails in the engine"))
+            if got != want:
+                report.problems.append(Problem(
+                    r.file, r.line, r.id,
+                    f"engine and reference disagree on fixture {what}: "
+                    f"engine {got} vs reference {want}"))
     return report
