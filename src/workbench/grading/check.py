@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.grading.compile import fact_from_row
-from workbench.grading.isolated import Task, run_engine_tasks
+from workbench.grading.isolated import Task, run_engine_tasks, run_tasks_here
 from workbench.grading.loader import Problem, RulesError, RuleSet, load_ruleset
 from workbench.grading.reference import holds
 
@@ -38,9 +38,11 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check(path: str | Path | RuleSet | None = None, *, engine: bool = True) -> CheckReport:
+def check(path: str | Path | RuleSet | None = None, *, engine: bool = True,
+          isolate: bool = True) -> CheckReport:
     """Load the rule set (or take a loaded one) and run every fixture through the reference
-    and, in a child process (see :mod:`workbench.grading.isolated`), through the engine."""
+    and through the engine: in a child process (see :mod:`workbench.grading.isolated`), or
+    here with ``isolate=False``."""
     if isinstance(path, RuleSet):
         rs = path
     else:
@@ -80,7 +82,8 @@ def check(path: str | Path | RuleSet | None = None, *, engine: bool = True) -> C
                 if engine:
                     tasks.append(Task("escalation", r.id, steps))
                     checks.append((r, what, expect, None))
-    for (r, what, expect, want), outcome in zip(checks, run_engine_tasks(rs, tasks), strict=True):
+    outcomes = run_engine_tasks(rs, tasks) if isolate else run_tasks_here(rs, tasks)
+    for (r, what, expect, want), outcome in zip(checks, outcomes, strict=True):
         if outcome.error is not None:
             report.problems.append(Problem(
                 r.file, r.line, r.id, f"fixture {what}: {outcome.error}"))
@@ -97,3 +100,45 @@ def check(path: str | Path | RuleSet | None = None, *, engine: bool = True) -> C
                     f"engine and reference disagree on fixture {what}: "
                     f"engine {got} vs reference {want}"))
     return report
+
+
+# ----------------------------------------------------------------------------- the gate
+class RulesCheckError(RulesError):
+    """Grading was asked of a rule set that fails ``rules check``."""
+
+    def __init__(self, report: CheckReport):
+        rs = report.ruleset
+        super().__init__(list(report.problems))
+        self.report = report
+        self.args = (
+            f"rule set {rs.name} {rs.version} (hash {rs.hash}) fails `workbench rules check` "
+            f"({len(report.problems)} problem(s)); fix them, or grade anyway with "
+            "--allow-failing / allow_failing=True (recorded in the gradings' rules_version):\n"
+            + "\n".join(f"  {p}" for p in report.problems),
+        )
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+_CHECKED: dict[str, CheckReport] = {}
+#: suffix of ``rules_version`` in gradings made with a rule set that fails its check
+FAILING_MARK = "+check-failed"
+
+
+def checked(rs: RuleSet, *, isolate: bool = False) -> CheckReport:
+    """The check of ``rs``, run once per rule-set content hash in this process."""
+    if rs.hash not in _CHECKED:
+        _CHECKED[rs.hash] = check(rs, isolate=isolate)
+    return _CHECKED[rs.hash]
+
+
+def require_passing(rs: RuleSet, *, allow_failing: bool = False) -> str:
+    """The ``rules_version`` to record: the version if the rule set passes its check; with
+    ``allow_failing`` the version marked ``+check-failed``; else :class:`RulesCheckError`."""
+    report = checked(rs)
+    if report.ok:
+        return rs.version
+    if not allow_failing:
+        raise RulesCheckError(report)
+    return rs.version + FAILING_MARK

@@ -134,3 +134,16 @@ def run_engine_tasks(rs: RuleSet, tasks: list[Task], *, runner: Runner = run_tas
     while done < len(tasks):
         done += _one_child(rs, tasks[done:], out, done, runner)
     return [out[i] for i in range(len(tasks))]
+
+
+def run_tasks_here(rs: RuleSet, tasks: list[Task], *, runner: Runner = run_task) -> list[Outcome]:
+    """The same tasks in this process (no isolation: for a process that grades with the
+    engine anyway)."""
+    engines: dict = {}
+    out = []
+    for task in tasks:
+        try:
+            out.append(Outcome(result=runner(rs, task, engines)))
+        except Exception as exc:
+            out.append(Outcome(error=f"{type(exc).__name__}: {exc}"))
+    return out
