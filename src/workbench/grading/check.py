@@ -21,6 +21,7 @@ class CheckReport:
     ruleset: RuleSet | None
     problems: list[Problem] = field(default_factory=list)
     fixtures_run: int = 0
+    notes: list[Problem] = field(default_factory=list)  # e.g. an engine crash a retry cleared
 
     @property
     def ok(self) -> bool:
@@ -33,7 +34,7 @@ class CheckReport:
             rs = self.ruleset
             head = (f"rule set {rs.name} {rs.version} (hash {rs.hash}): {len(rs.rules)} grading rules, "
                     f"{len(rs.escalation)} escalation rules, {self.fixtures_run} fixtures run")
-        lines = [head] + [f"  {p}" for p in self.problems]
+        lines = [head] + [f"  {p}" for p in self.problems] + [f"  note: {n}" for n in self.notes]
         lines.append("OK" if self.ok else f"FAILED: {len(self.problems)} problem(s)")
         return "\n".join(lines)
 
@@ -84,6 +85,8 @@ def check(path: str | Path | RuleSet | None = None, *, engine: bool = True,
                     checks.append((r, what, expect, None))
     outcomes = run_engine_tasks(rs, tasks) if isolate else run_tasks_here(rs, tasks)
     for (r, what, expect, want), outcome in zip(checks, outcomes, strict=True):
+        if outcome.note:
+            report.notes.append(Problem(r.file, r.line, r.id, f"fixture {what}: {outcome.note}"))
         if outcome.error is not None:
             report.problems.append(Problem(
                 r.file, r.line, r.id, f"fixture {what}: {outcome.error}"))

@@ -456,8 +456,8 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
         rel = gp.relative_to(root).as_posix()
         data, node = _read_yaml(gp, rel, problems)
         if data is None:
-            if node is None and not any(p.file == rel for p in problems):
-                problems.append(Problem(rel, None, None, "empty file"))
+            if not any(p.file == rel for p in problems):  # blank, or only `null`
+                problems.append(Problem(rel, None, None, "empty file (no rules)"))
             continue
         if not _schema_check(data, node, "grading.schema.json", schema_dir, rel, problems,
                              id_of=_rule_id_of):
