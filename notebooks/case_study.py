@@ -28,7 +28,7 @@ max_events: int = 0
 rules: str = ""
 model: str = ""
 pseudonymise: bool = True
-# salt empty: taken from $WORKBENCH_PSEUDONYMISE_SALT (how `workbench case run` passes it)
+# salt empty: taken from $WORKBENCH_PSEUDONYMISE_SALT, which is how `workbench case run` passes it
 salt: str = ""
 now: str = ""
 top_n: int = 5

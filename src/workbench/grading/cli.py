@@ -88,7 +88,10 @@ def _write_batches(frames, out: Path) -> None:
                 frame.write_parquet(parts / f"part-{n:06d}.parquet")
             if n == 0:
                 raise ValueError("no frames to write")
-            pl.scan_parquet(sorted(parts.glob("part-*.parquet"))).sink_parquet(out)
+            # the streaming engine copies row group by row group (the default engine would
+            # gather the nested columns in memory first: +280 MiB at 200,000 rows, measured)
+            pl.scan_parquet(sorted(parts.glob("part-*.parquet"))).sink_parquet(
+                out, engine="streaming", row_group_size=5_000)
         finally:
             shutil.rmtree(parts, ignore_errors=True)
         return
