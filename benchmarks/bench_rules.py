@@ -3,12 +3,21 @@ reference evaluator; events/s, the ratio, and process memory before/after.
 
 Target (issue 4): >= 2,000 events/s through the engine. Rows are synthetic findings drawn
 around the rules' thresholds (seeded), so every level and most rules fire.
-Usage: python benchmarks/bench_rules.py [N]
+
+Memory (issue 14): peak RSS growth while grading 20,000 and 200,000 rows, each in a fresh
+process: ``grade()`` in batches (the default) and writing the batches to Parquet as
+``workbench rules grade`` does, against the baseline of one pass over all rows (one batch,
+as grading ran before).
+Usage: python benchmarks/bench_rules.py [N]   |   python benchmarks/bench_rules.py --rss
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,6 +137,79 @@ def ced_distribution() -> None:
               for r in counts.iter_rows(named=True)))
 
 
+MEMORY_MODES = {
+    "one pass (baseline)": "one-pass",
+    "grade(), batches": "batches",
+    "rules grade -> parquet": "stream",
+}
+
+
+def rss_child(n: int, mode: str) -> dict:
+    """In this (fresh) process: grade ``n`` rows in ``mode``; peak RSS growth while doing it."""
+    from workbench.grading.cli import _write_batches
+    from workbench.grading.grade import grade_batches
+
+    proc = psutil.Process()
+    rs = load_ruleset(ROOT / "rules")
+    findings = synthetic_findings(n)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    grade(findings.head(100), rs, now=now)  # imports, registration, the rule-set check
+    before = proc.memory_info().rss
+    peak, stop = [before], threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.01):
+            peak[0] = max(peak[0], proc.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t = time.perf_counter()
+    if mode == "one-pass":
+        result = pl.concat(list(grade_batches(findings, rs, now=now, batch_rows=n)))
+    elif mode == "batches":
+        result = grade(findings, rs, now=now)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            _write_batches(grade_batches(findings, rs, now=now), Path(tmp) / "g.parquet")
+        result = None
+    seconds = time.perf_counter() - t
+    stop.set()
+    sampler.join()
+    peak[0] = max(peak[0], proc.memory_info().rss)
+    return {"n": n, "mode": mode, "seconds": seconds, "peak_mib": (peak[0] - before) / 2**20,
+            "result_mib": result.estimated_size() / 2**20 if result is not None else 0.0}
+
+
+def memory(sizes: tuple[int, ...] = (20_000, 200_000)) -> None:
+    """Peak RSS growth per mode and size, each in a fresh process (nice'd)."""
+    print(f"grading memory: peak RSS growth while grading, fresh process per run "
+          f"({', '.join(f'{n:,}' for n in sizes)} rows)")
+    got: dict[tuple[str, int], dict] = {}
+    for label, mode in MEMORY_MODES.items():
+        for n in sizes:
+            out = subprocess.run(
+                ["nice", "-n", "10", sys.executable, __file__, "--rss-child", str(n), mode],
+                capture_output=True, text=True, check=True, cwd=ROOT)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            got[(mode, n)] = r
+            print(f"  {label:>24}: {n:>8,} rows {r['seconds']:6.1f} s, peak +{r['peak_mib']:6.0f} MiB"
+                  + (f" (result frame {r['result_mib']:.0f} MiB)" if r["result_mib"] else ""),
+                  flush=True)
+    lo, hi = sizes[0], sizes[-1]
+    for label, mode in MEMORY_MODES.items():
+        per_row = (got[(mode, hi)]["peak_mib"] - got[(mode, lo)]["peak_mib"]) * 2**20 / (hi - lo)
+        print(f"  {label:>24}: {per_row:,.0f} bytes per extra row")
+    base = got[("one-pass", hi)]["peak_mib"]
+    for label, mode in list(MEMORY_MODES.items())[1:]:
+        print(f"  {label} / one pass at {hi:,} rows: peak {got[(mode, hi)]['peak_mib'] / base:.2f}x")
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
-    ced_distribution()
+    if len(sys.argv) > 1 and sys.argv[1] == "--rss-child":
+        print(json.dumps(rss_child(int(sys.argv[2]), sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--rss":
+        memory()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+        memory()
+        ced_distribution()

@@ -28,7 +28,8 @@ max_events: int = 0
 rules: str = ""
 model: str = ""
 pseudonymise: bool = True
-salt: str = "workbench"
+# salt empty: taken from $WORKBENCH_PSEUDONYMISE_SALT, which is how `workbench case run` passes it
+salt: str = ""
 now: str = ""
 top_n: int = 5
 tz: str = "Asia/Shanghai"
@@ -50,6 +51,7 @@ if not sources:
 # reason, never dropped. Authors are pseudonymised unless the case says otherwise.
 
 # %%
+salt = pipeline.resolve_salt(salt)
 case_ = pipeline.ingest(sources, name=case, pseudonymise=pseudonymise, salt=salt, progress=True)
 case_ = pipeline.select(case_, start=start, end=end, keywords=keywords, platforms=platforms,
                         max_events=max_events)

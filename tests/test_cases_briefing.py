@@ -75,3 +75,20 @@ def test_briefing_html_is_self_contained(tables, tmp_path):
 def test_excerpt_masks_mentions_and_pipes():
     assert briefing.excerpt("转发 //@张三:好|坏 @李四 说", pseudonymise=True) == "转发 //@***:好｜坏 @*** 说"
     assert briefing.excerpt("x" * 200, width=10) == "x" * 9 + "…"
+
+
+def test_hostile_posts_title_and_keywords_stay_inert(tables, tmp_path):
+    """Post text, event titles, keywords and the case title are outside text (issue 14)."""
+    import mistune
+    from output_safety import HOSTILE, HOSTILE_TITLE, live_markup
+
+    p, f, g, a = tables
+    p = p.with_columns(pl.format("{} {}", pl.col("text"), pl.lit(" ".join(HOSTILE))))
+    f = f.with_columns(pl.lit(HOSTILE_TITLE).alias("title"), pl.lit(HOSTILE).alias("keywords"))
+    md = briefing.build_briefing(f, g, p, a, title=HOSTILE_TITLE, case="t", top_n=2)
+    _, html_path = briefing.write_briefing(tmp_path, md, title=HOSTILE_TITLE)
+    html = html_path.read_text("utf-8")
+    assert "<script" not in md and "<img" not in md and "<h1" not in md
+    for page in (html, mistune.html(md)):  # mistune.html: raw HTML on, as nbconvert renders
+        assert live_markup(page) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "标题" in html

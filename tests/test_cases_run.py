@@ -3,6 +3,7 @@ briefing; the same case run twice gives identical findings and grades."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def test_manifest_records_inputs_rows_rules_model_versions_timings(runs):
     assert m["rules"]["version"] and len(m["rules"]["hash"]) >= 8
     assert m["model"]["id"]
     assert m["package"]["workbench"] and m["package"]["polars"]
-    assert m["parameters"]["values"]["salt"] == "t" and len(m["parameters"]["sha256"]) == 64
+    assert "salt" not in m["parameters"]["values"] and "salt" not in m["parameters"]["notebook_values"]
+    assert m["parameters"]["values"]["salt_sha256"] == hashlib.sha256(b"t").hexdigest()
+    assert len(m["parameters"]["sha256"]) == 64
     assert m["timings"]["total_s"] > 0 and m["timings"]["steps"]["grading"] >= 0
     assert m["timings"]["cells"] and m["notebook"]["kernel"]
     assert m["outputs"]["findings.parquet"] and m["digests"]["gradings"]

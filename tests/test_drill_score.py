@@ -145,3 +145,27 @@ def test_deadline_passed_before_it_was_set():
     assert start["status"] == "late"
     assert any("passed before they were set" in p for p in score.problems)
     assert any("from the time the event reaches that level" in s for s in score.suggestions)
+
+
+def test_report_keeps_hostile_scenario_text_inert(tmp_path):
+    """Scenario titles, details and measure names are outside text: escaped in drill.md and
+    drill.html (issue 14)."""
+    import mistune
+    from output_safety import HOSTILE, HOSTILE_TITLE, live_markup
+
+    truth = {**TRUTH, "title": HOSTILE_TITLE, "nature": HOSTILE[1],
+             "timeline": [{"at": ONSET.isoformat(), "hours_after_onset": 0, "what": "onset",
+                           "detail": " ".join(HOSTILE)}],
+             "rumour": {"claim": HOSTILE[2], "at_hours": 1, "debunk_at_hours": None}}
+    score = evaluate(timeline(), truth)
+    files = write_report(tmp_path, score, truth, timeline(), pl.DataFrame({
+        "created_at": [ONSET + dt.timedelta(minutes=7 * i) for i in range(20)],
+        "truth_event": ["SIM-x"] * 20}, schema={"created_at": pl.Datetime("us", "UTC"),
+                                                "truth_event": pl.Utf8}), every_hours=1,
+        charts=False)
+    md = files["md"].read_text("utf-8")
+    page = files["html"].read_text("utf-8")
+    assert "<script" not in md and "<img" not in md and "alert(1)" in md
+    for html in (page, mistune.html(md)):
+        assert live_markup(html) == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

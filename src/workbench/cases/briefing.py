@@ -8,7 +8,6 @@ when ``pseudonymise`` is on (the default): ``@mentions`` in quoted posts are mas
 
 from __future__ import annotations
 
-import html as html_mod
 import json
 import re
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from workbench.charts import DISPLAY_TZ, LEVEL_COLOURS, LEVEL_NAMES, LEVEL_ORDER
+from workbench.markup import markdown_to_html, md_code, md_join, md_text, page
 
 RUMOUR = r"辟谣|不实|谣言|网传|未经证实|假消息|造谣"
 CASUALTY = r"死亡|身亡|遇难|丧生|受伤|伤亡|罹难"
@@ -47,7 +47,8 @@ def _pct(value: float | None) -> str:
 
 
 def excerpt(text: str | None, *, pseudonymise: bool = True, width: int = 90) -> str:
-    """One-line excerpt of a post; ``@names`` masked when pseudonymising."""
+    """One-line excerpt of a post; ``@names`` masked when pseudonymising. Plain text: pass
+    it through :func:`workbench.markup.md_text` before putting it in Markdown."""
     text = (text or "").replace("\n", " ").strip()
     if pseudonymise:
         text = _MENTION.sub("@***", text)
@@ -58,7 +59,7 @@ def excerpt(text: str | None, *, pseudonymise: bool = True, width: int = 90) -> 
 def _ids(frame: pl.DataFrame | None, n: int = 3) -> str:
     if frame is None or frame.height == 0:
         return ""
-    return ", ".join(f"`{p}`" for p in frame["post_id"].head(n).to_list())
+    return ", ".join(md_code(p) for p in frame["post_id"].head(n).to_list())
 
 
 def _trace(trace: str | None) -> list[dict[str, Any]]:
@@ -81,7 +82,7 @@ def _evidence(posts: pl.DataFrame | None, finding: dict[str, Any]) -> dict[str, 
     ev: dict[str, str] = {}
     reps = finding.get("representative_post_ids") or []
     if reps:
-        ev["n_posts"] = ", ".join(f"`{p}`" for p in reps[:3])
+        ev["n_posts"] = ", ".join(md_code(p) for p in reps[:3])
     if posts is None or posts.height == 0:
         return ev
     posts = posts.sort(["created_at", "post_id"])
@@ -95,7 +96,7 @@ def _evidence(posts: pl.DataFrame | None, finding: dict[str, Any]) -> dict[str, 
         drawn = (posts.filter(pl.col("parent_id").is_not_null()).group_by("parent_id").len()
                  .sort(["len", "parent_id"], descending=[True, False]))
         if drawn.height:
-            ev["cascade_depth"] = f"`{drawn['parent_id'][0]}` (most reposted, {drawn['len'][0]})"
+            ev["cascade_depth"] = f"{md_code(drawn['parent_id'][0])} (most reposted, {drawn['len'][0]})"
     return {k: v for k, v in ev.items() if v}
 
 
@@ -103,16 +104,17 @@ def _event_section(
     i: int, row: dict[str, Any], posts: pl.DataFrame | None, *, tz: str, pseudonymise: bool,
     graded_at: datetime | None,
 ) -> list[str]:
-    level = row.get("level") or "watch"
-    name = row.get("level_name") or LEVEL_NAMES.get(level, "")
-    colour = row.get("colour") or "none"
-    title = row.get("title") or row["event_id"]
-    out = [f"## {i}. {row['event_id']} — {title}", ""]
+    level = md_text(row.get("level") or "watch")
+    name = md_text(row.get("level_name") or LEVEL_NAMES.get(level, ""))
+    colour = md_text(row.get("colour") or "none")
+    event_id = md_text(row["event_id"])
+    title = md_text(row.get("title")) or event_id
+    out = [f"## {i}. {event_id} — {title}", ""]
     out.append(f"**Level {level} {name}** (warning colour: {colour}) · nature: "
-               f"**{row.get('nature') or '—'}** (confidence {_num(row.get('nature_confidence'), '{:.2f}')}"
-               + (f"; evidence: {', '.join((row.get('nature_evidence') or [])[:5])}"
+               f"**{md_text(row.get('nature')) or '—'}** (confidence {_num(row.get('nature_confidence'), '{:.2f}')}"
+               + (f"; evidence: {md_join((row.get('nature_evidence') or [])[:5])}"
                   if row.get("nature_evidence") else "")
-               + f") · affected: {row.get('affected_subject') or '—'}")
+               + f") · affected: {md_text(row.get('affected_subject')) or '—'}")
     out.append("")
 
     # what happened
@@ -137,7 +139,7 @@ def _event_section(
     if row.get("debunked"):
         what.append("An official or verified account has debunked a rumour.")
     if row.get("keywords"):
-        what.append("Keywords: " + "、".join((row.get("keywords") or [])[:8]) + ".")
+        what.append("Keywords: " + md_join((row.get("keywords") or [])[:8], "、") + ".")
     out += ["**What happened.** " + " ".join(what), ""]
 
     # key numbers
@@ -150,7 +152,7 @@ def _event_section(
         ("unique authors", "unique_authors", _num(row.get("unique_authors"))),
         ("reach (followers)", "reach", _num(row.get("reach"))),
         ("engagement", "engagement", _num(row.get("engagement"))),
-        ("platforms", "platforms", ", ".join(row.get("platforms") or []) or "—"),
+        ("platforms", "platforms", md_join(row.get("platforms") or []) or "—"),
         ("negative share", "negative_share", _pct(row.get("negative_share"))),
         ("cascade depth / breadth", "cascade_depth",
          f"{_num(row.get('cascade_depth'))} / {_num(row.get('cascade_breadth'))}"),
@@ -172,9 +174,10 @@ def _event_section(
             out.append("**Representative posts**")
             out.append("")
             for r in quoted.iter_rows(named=True):
-                who = "" if pseudonymise else f" — {r.get('author_name') or r.get('author_id')}"
-                out.append(f"> `{r['post_id']}` ({_fmt_time(r['created_at'], tz)}, "
-                           f"{r['platform']}){who}: {excerpt(r['text'], pseudonymise=pseudonymise)}")
+                who = "" if pseudonymise else f" — {md_text(r.get('author_name') or r.get('author_id'))}"
+                out.append(f"> {md_code(r['post_id'])} ({_fmt_time(r['created_at'], tz)}, "
+                           f"{md_text(r['platform'])}){who}: "
+                           f"{md_text(excerpt(r['text'], pseudonymise=pseudonymise))}")
                 out.append(">")
             out[-1] = ""
 
@@ -183,15 +186,16 @@ def _event_section(
         out += ["**Why this level**", ""]
         for f in fired:
             rid = f.get("id") or f.get("rule") or f.get("rule_id") or "?"
-            because = f.get("because") or ""
+            because = md_text(f.get("because") or "")
             values = f.get("values") or f.get("matched") or {}
-            vals = ", ".join(f"{k}={v}" for k, v in values.items()) if isinstance(values, dict) else ""
-            out.append(f"- `{rid}` (level {f.get('level', '?')}): {because}"
+            vals = (", ".join(f"{md_text(k)}={md_text(v)}" for k, v in values.items())
+                    if isinstance(values, dict) else "")
+            out.append(f"- {md_code(rid)} (level {md_text(f.get('level', '?'))}): {because}"
                        + (f" [{vals}]" if vals else ""))
         out.append("")
     elif row.get("fired_rules"):
         out += ["**Why this level**: rules fired: "
-                + ", ".join(f"`{r}`" for r in row["fired_rules"]), ""]
+                + ", ".join(md_code(r) for r in row["fired_rules"]), ""]
 
     measures = [m for m in (row.get("measures") or []) if m]
     if measures:
@@ -212,9 +216,10 @@ def _event_section(
                 status = "**deadline passed** at grading time"
             else:
                 status = f"due in {(due - graded_at).total_seconds() / 3600:.1f} h"
-            out.append(f"| {m.get('title') or m.get('measure')} | {m.get('owner') or '—'} | "
+            out.append(f"| {md_text(m.get('title') or m.get('measure'))} | "
+                       f"{md_text(m.get('owner')) or '—'} | "
                        f"{_fmt_time(due, tz)} | {_num(m.get('deadline_hours'))} | {status} | "
-                       f"{m.get('source') or ''} |")
+                       f"{md_text(m.get('source'))} |")
         out.append("")
     else:
         out += ["**Measures**: none prescribed (kept on watch).", ""]
@@ -248,25 +253,25 @@ def build_briefing(
     )
     counts = dict(ranked.group_by("level").len().rows())
     n_posts = int(findings["n_posts"].sum() or 0) if findings.height else 0
-    out = [f"# 舆情简报 · Briefing: {title}", ""]
-    meta = [f"case `{case}`" if case else "",
-            f"graded at {_fmt_time(graded_at, tz)} ({tz})" if graded_at else "",
-            f"rules {rules_version} ({rules_hash})" if rules_version else "",
-            f"model {model_id}" if model_id else "",
+    out = [f"# 舆情简报 · Briefing: {md_text(title)}", ""]
+    meta = [f"case {md_code(case)}" if case else "",
+            f"graded at {_fmt_time(graded_at, tz)} ({md_text(tz)})" if graded_at else "",
+            f"rules {md_text(rules_version)} ({md_text(rules_hash)})" if rules_version else "",
+            f"model {md_text(model_id)}" if model_id else "",
             "authors pseudonymised" if pseudonymise else "**authors named**"]
     out += [" · ".join(m for m in meta if m), ""]
     out += [f"**{ranked.height} events, {n_posts:,} posts.** By level:", "",
             "| level | | events |", "|---|---|---|"]
     out += [f"| {lv} | {LEVEL_NAMES[lv]} | {counts.get(lv, 0)} |" for lv in LEVEL_ORDER]
     out.append("")
-    out += [f"- {n}" for n in notes]
+    out += [f"- {md_text(n)}" for n in notes]
     if notes:
         out.append("")
     top = ranked.head(top_n)
     if top.height:
         out += ["## Events needing action, most severe first", ""]
-        out += [f"{i}. **{r['event_id']}** level {r['level']} ({r.get('level_name') or ''}) — "
-                f"{r.get('title') or ''} ({r['n_posts']:,} posts)"
+        out += [f"{i}. **{md_text(r['event_id'])}** level {md_text(r['level'])} "
+                f"({md_text(r.get('level_name'))}) — {md_text(r.get('title'))} ({r['n_posts']:,} posts)"
                 for i, r in enumerate(top.iter_rows(named=True), 1)]
         out.append("")
     ep = None
@@ -292,17 +297,13 @@ h2{border-top:2px solid #ddd;padding-top:.6rem}figure{margin:1rem 0}
 
 
 def to_html(markdown: str, *, title: str = "Briefing", figures: Sequence[str] = ()) -> str:
-    """A self-contained HTML page (inline CSS, inline SVG figures, no scripts)."""
-    import mistune
-
-    body = mistune.html(markdown)
+    """A self-contained HTML page (inline CSS, inline SVG figures, no scripts): raw HTML in
+    the Markdown is escaped, links only to http(s)."""
+    body = markdown_to_html(markdown)
     for level, colour in LEVEL_COLOURS.items():
         body = body.replace(f"<strong>Level {level} ",
                             f'<strong style="color:{colour}">Level {level} ')
-    figs = "".join(f"<figure>{svg}</figure>" for svg in figures)
-    return (f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
-            f"<title>{html_mod.escape(title)}</title><style>{_CSS}</style></head>"
-            f"<body>{body}{figs}</body></html>")
+    return page(title, body, css=_CSS, figures=[("", svg) for svg in figures])
 
 
 def write_briefing(out_dir: str | Path, markdown: str, *, title: str = "Briefing",

@@ -26,6 +26,7 @@ from workbench.schema import FINDINGS_SCHEMA, GRADING_SCHEMA, POST_SCHEMA
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_RULES = REPO_ROOT / "rules"
+DEFAULT_SALT = "workbench"
 
 
 @dataclass
@@ -99,6 +100,17 @@ def parse_time(value: str | datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def resolve_salt(salt: str = "") -> str:
+    """The pseudonymisation salt: ``salt``, else ``$WORKBENCH_PSEUDONYMISE_SALT`` (how
+    ``workbench case run`` hands it to the notebook, so that it is never written into the
+    executed notebook), else the default."""
+    import os
+
+    from workbench.ingest.privacy import ENV_VAR
+
+    return salt or os.environ.get(ENV_VAR) or DEFAULT_SALT
+
+
 # --------------------------------------------------------------------------------------
 # steps
 # --------------------------------------------------------------------------------------
@@ -107,17 +119,18 @@ def ingest(
     *,
     name: str = "case",
     pseudonymise: bool = True,
-    salt: str = "workbench",
+    salt: str = "",
     progress: bool = True,
 ) -> Case:
-    """Read every source into a new :class:`Case` (authors pseudonymised by default)."""
+    """Read every source into a new :class:`Case` (authors pseudonymised by default, with
+    :func:`resolve_salt`)."""
     from workbench import ingest as ingest_mod
 
     case = Case(name=name)
     with case.timed("ingest"):
         result = ingest_mod.read(
             [str(s) for s in sources],
-            pseudonymise_salt=salt if pseudonymise else None,
+            pseudonymise_salt=resolve_salt(salt) if pseudonymise else None,
             progress=progress,
         )
     case.posts = result.posts

@@ -11,6 +11,7 @@ import polars as pl
 from workbench import charts
 from workbench.cases.briefing import _fmt_time
 from workbench.cases.pipeline import Case
+from workbench.markup import md_code, md_text
 
 
 def ingest_summary(case: Case) -> str:
@@ -30,26 +31,27 @@ def ingest_summary(case: Case) -> str:
         lines.append(f"Time span {_fmt_time(span[0], charts.DISPLAY_TZ)} – "
                      f"{_fmt_time(span[1], charts.DISPLAY_TZ)} ({charts.DISPLAY_TZ}).")
         per = case.posts.group_by("platform").len().sort(["len", "platform"], descending=[True, False])
-        lines.append("Posts per platform: " + ", ".join(f"{p} {n:,}" for p, n in per.rows()) + ".")
+        lines.append("Posts per platform: "
+                     + ", ".join(f"{md_text(p)} {n:,}" for p, n in per.rows()) + ".")
     sel = {k: v for k, v in case.selection.items() if v}
     if sel:
-        lines.append("Selection: " + ", ".join(f"{k}={v}" for k, v in sel.items()) + ".")
+        lines.append("Selection: " + ", ".join(f"{k}={md_text(v)}" for k, v in sel.items()) + ".")
     if case.quarantine is not None and case.quarantine.height:
         reasons = case.quarantine.group_by("reason").len().sort("len", descending=True)
         lines.append("Quarantined by reason: "
-                     + ", ".join(f"{r} {n}" for r, n in reasons.rows()) + ".")
+                     + ", ".join(f"{md_text(r)} {n}" for r, n in reasons.rows()) + ".")
     return "\n\n".join(lines)
 
 
 def events_summary(case: Case, n: int = 10) -> str:
     f = case.findings.sort(["n_posts", "event_id"], descending=[True, False])
     lines = [f"**{f.height} events** from {case.counts.get('posts_assigned', 0):,} posts "
-             f"(model `{case.model_id}`).", "",
+             f"(model {md_code(case.model_id)}).", "",
              "| event | title | posts | authors | first seen | bursts | negative |",
              "|---|---|---|---|---|---|---|"]
     for r in f.head(n).iter_rows(named=True):
         neg = "—" if r["negative_share"] is None else f"{r['negative_share']:.0%}"
-        lines.append(f"| {r['event_id']} | {r['title'] or ''} | {r['n_posts']:,} | "
+        lines.append(f"| {md_text(r['event_id'])} | {md_text(r['title'])} | {r['n_posts']:,} | "
                      f"{r['unique_authors'] or 0:,} | {_fmt_time(r['first_seen'], charts.DISPLAY_TZ)} | "
                      f"{r['burst_count'] or 0} | {neg} |")
     return "\n".join(lines)
@@ -62,7 +64,7 @@ def top_events(case: Case, n: int = 5) -> list[str]:
 def grading_summary(case: Case, *, top_n: int = 5, tz: str = charts.DISPLAY_TZ) -> str:
     ranked = case.ranked()
     counts = dict(ranked.group_by("level").len().rows())
-    lines = [f"Rules **{case.rules_version}** (hash `{case.rules_hash}`), graded at "
+    lines = [f"Rules **{md_text(case.rules_version)}** (hash {md_code(case.rules_hash)}), graded at "
              f"{_fmt_time(case.graded_at, tz)} ({tz}).", "",
              "Events per level: " + ", ".join(f"{lv} {counts.get(lv, 0)}"
                                               for lv in charts.LEVEL_ORDER) + ".", "",
@@ -71,19 +73,19 @@ def grading_summary(case: Case, *, top_n: int = 5, tz: str = charts.DISPLAY_TZ) 
         ms = sorted((m for m in (r.get("measures") or []) if m and m.get("due_at")),
                     key=lambda m: m["due_at"])
         first = ms[0] if ms else {}
-        lines.append(f"| {r['event_id']} {r['title'] or ''} | {r['level']} {r.get('level_name') or ''} | "
-                     f"{r.get('nature') or '—'} | {r['n_posts']:,} | "
-                     f"{_fmt_time(first.get('due_at'), tz) if first else '—'} "
-                     f"{first.get('title') or ''} | {first.get('owner') or '—'} |")
+        lines.append(f"| {md_text(r['event_id'])} {md_text(r['title'])} | {md_text(r['level'])} "
+                     f"{md_text(r.get('level_name'))} | {md_text(r.get('nature')) or '—'} | "
+                     f"{r['n_posts']:,} | {_fmt_time(first.get('due_at'), tz) if first else '—'} "
+                     f"{md_text(first.get('title'))} | {md_text(first.get('owner')) or '—'} |")
     return "\n".join(lines)
 
 
 def event_header(case: Case, event_id: str, *, tz: str = charts.DISPLAY_TZ) -> str:
     r = case.ranked().filter(pl.col("event_id") == event_id).row(0, named=True)
-    return (f"### {event_id} — {r['title'] or ''}\n\nLevel **{r['level']} "
-            f"{r.get('level_name') or ''}**, nature {r.get('nature') or '—'}, "
+    return (f"### {md_text(event_id)} — {md_text(r['title'])}\n\nLevel **{md_text(r['level'])} "
+            f"{md_text(r.get('level_name'))}**, nature {md_text(r.get('nature')) or '—'}, "
             f"{r['n_posts']:,} posts from {_fmt_time(r['first_seen'], tz)}; rules fired: "
-            + (", ".join(f"`{x}`" for x in (r.get("fired_rules") or [])) or "none"))
+            + (", ".join(md_code(x) for x in (r.get("fired_rules") or [])) or "none"))
 
 
 def scored_posts(case: Case) -> pl.DataFrame:

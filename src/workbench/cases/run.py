@@ -4,17 +4,25 @@ The run folder holds the executed notebook, ``report.html`` (inputs hidden, no C
 are inline SVG), the tables the notebook saved (findings, gradings, assignments), the
 briefing, and ``manifest.json``: input file hashes, row counts, rule set version and hash,
 model id, package versions, parameters and timings.
+
+The pseudonymisation salt never leaves the run: it reaches the notebook's kernel through
+``$WORKBENCH_PSEUDONYMISE_SALT``, not as a notebook parameter (papermill writes parameters
+into the executed notebook and so into ``report.html``), and the manifest records only its
+sha256 (``salt_sha256``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +168,41 @@ def external_references(html: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
+# the salt
+# --------------------------------------------------------------------------------------
+def salt_digest(salt: str) -> str:
+    return hashlib.sha256(salt.encode("utf-8")).hexdigest()
+
+
+def without_salt(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``salt`` replaced by ``salt_sha256``: what a manifest may record."""
+    out = {k: v for k, v in values.items() if k != "salt"}
+    if isinstance(values.get("salt"), str):
+        out["salt_sha256"] = salt_digest(values["salt"])
+    return out
+
+
+@contextlib.contextmanager
+def salt_in_environment(salt: str | None) -> Iterator[None]:
+    """The salt in ``$WORKBENCH_PSEUDONYMISE_SALT`` while the kernel starts (it inherits
+    this process's environment), the previous value back afterwards."""
+    from workbench.ingest.privacy import ENV_VAR
+
+    if salt is None:
+        yield
+        return
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = salt
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
+
+
+# --------------------------------------------------------------------------------------
 # run
 # --------------------------------------------------------------------------------------
 def _cell_timings(nb) -> list[dict[str, Any]]:
@@ -201,6 +244,7 @@ def run_case(
     run_dir.mkdir(parents=True, exist_ok=True)
     kname = kernel or kernel_name()
     nb_params = dict(cp.notebook_params, output_dir=str(run_dir.resolve()))
+    salt = nb_params.pop("salt", None)  # to the kernel by environment, never as a parameter
     out_nb = run_dir / f"{cp.notebook.stem}.ipynb"
 
     t_inputs = time.perf_counter()
@@ -210,7 +254,8 @@ def run_case(
     status, error = "ok", None
     t_nb = time.perf_counter()
     try:
-        execute(cp.notebook, out_nb, nb_params, kernel=kname, cwd=run_dir, progress=progress)
+        with salt_in_environment(salt):
+            execute(cp.notebook, out_nb, nb_params, kernel=kname, cwd=run_dir, progress=progress)
     except PapermillExecutionError as exc:
         status = "failed"
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
@@ -237,7 +282,7 @@ def run_case(
         "status": status,
         "error": error,
         "started_at": started.isoformat(),
-        "parameters": {"file": str(cp.path), "sha256": cp.sha256, "values": cp.raw,
+        "parameters": {"file": str(cp.path), "sha256": cp.sha256, "values": without_salt(cp.raw),
                        "notebook_values": nb_params},
         "notebook": {"source": str(cp.notebook), "sha256": file_sha256(cp.notebook),
                      "executed": out_nb.name, "kernel": kname},

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from workbench.markup import md_join, md_text
 from workbench.schema import FINDINGS_SCHEMA, conform
 
 
@@ -119,7 +120,9 @@ def compare(findings: pl.DataFrame, old_rules: str | Path, new_rules: str | Path
     diffs, olds, news = [], [], []
     for (case,), part in findings.group_by("case", maintain_order=True):
         frame = conform(part, FINDINGS_SCHEMA)
-        g_old, g_new = grade(frame, old_rs), grade(frame, new_rs)
+        # a what-if, like `rules diff`: the rules being tuned may fail their fixtures
+        g_old = grade(frame, old_rs, allow_failing=True)
+        g_new = grade(frame, new_rs, allow_failing=True)
         diffs.append(diff_gradings(g_old, g_new, case=str(case)))
         keep = ["event_id", "level", "fired_rules"]
         olds.append(g_old.select(keep).with_columns(case=pl.lit(case)))
@@ -142,7 +145,7 @@ def summary(result: Tuning) -> str:
     n_events, n_cases = result.old.height, result.old["case"].n_unique() if result.old.height else 0
     lowered = int(diff["breaking"].sum()) if diff.height else 0
     lines = [f"**{diff.height} of {n_events} archived events change level** ({n_cases} cases; "
-             f"old rules {result.old_version}, new {result.new_version}); "
+             f"old rules {md_text(result.old_version)}, new {md_text(result.new_version)}); "
              f"{diff.height - lowered} raised, {lowered} lowered"
              + (" — **breaking**: the new rules give these events less attention." if lowered
                 else ".")]
@@ -152,7 +155,7 @@ def summary(result: Tuning) -> str:
         for r in diff.iter_rows(named=True):
             change = "lowered (breaking)" if r["breaking"] else r["change"]
             lines.append(
-                f"| {r['case']} | {r['event_id']} | {r['title'] or ''} | {r['old_level']} | "
-                f"{r['new_level']} | {change} | {', '.join(r['rules_gained']) or '—'} | "
-                f"{', '.join(r['rules_lost']) or '—'} |")
+                f"| {md_text(r['case'])} | {md_text(r['event_id'])} | {md_text(r['title'])} | "
+                f"{md_text(r['old_level'])} | {md_text(r['new_level'])} | {change} | "
+                f"{md_join(r['rules_gained']) or '—'} | {md_join(r['rules_lost']) or '—'} |")
     return "\n".join(lines)

@@ -8,13 +8,13 @@ changes to rules or measures.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from workbench.drill.score import RANK, DrillScore, incident_track
+from workbench.markup import markdown_to_html, md_code, md_text, page
 from workbench.schema import UTC_TIME
 
 if TYPE_CHECKING:  # altair is imported where charts are built: `workbench --help` stays fast
@@ -36,11 +36,10 @@ def _lvl(level: str | None) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
+    """A Markdown table; cells are text (escaped: see ``workbench.markup.md_text``), except
+    that ``**bold**`` stays bold."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(md_text(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -121,7 +120,7 @@ def _svg(chart) -> str | None:
         spec = chart.configure(font="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif").to_json()
         return vlc.vegalite_to_svg(spec)
     except Exception as exc:  # charts are a bonus: the report stands without them
-        return f"<!-- chart failed: {html.escape(str(exc))} -->"
+        return f"<!-- chart failed: {type(exc).__name__} -->"
 
 
 # --------------------------------------------------------------------------------------
@@ -134,13 +133,14 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
     det, acc = score.detection, score.accuracy
     resp = truth.get("responders") or {}
     out: list[str] = []
-    out.append(f"# Drill report: {truth.get('title', truth['scenario'])}")
+    out.append(f"# Drill report: {md_text(truth.get('title', truth['scenario']))}")
     out.append(
-        f"Scenario `{truth['scenario']}` (seed {truth.get('seed')}), nature **{truth.get('nature')}**, "
-        f"intended level **{_lvl(truth['intended_level'])}**. Onset {_bj(onset)} Beijing time. "
-        f"The simulated stream ({truth.get('posts')} posts, {truth.get('incident_posts')} about the incident) "
+        f"Scenario {md_code(truth['scenario'])} (seed {md_text(truth.get('seed'))}), nature "
+        f"**{md_text(truth.get('nature'))}**, intended level **{md_text(_lvl(truth['intended_level']))}**. "
+        f"Onset {_bj(onset)} Beijing time. The simulated stream ({md_text(truth.get('posts'))} posts, "
+        f"{md_text(truth.get('incident_posts'))} about the incident) "
         f"was replayed through ingest → events → findings → grading every {every_hours:g} h."
-        + (f" Rules: {rules}." if rules else "")
+        + (f" Rules: {md_text(rules)}." if rules else "")
     )
     out.append(f"\n**Overall score: {score.total:.0f} / 100**\n")
 
@@ -192,11 +192,11 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
     purity = "—" if score.final_purity is None else f"{score.final_purity:.0%}"
     out.append(
         f"- First alert: {first}.\n"
-        f"- Intended level {truth['intended_level']} reached: {reached}.\n"
+        f"- Intended level {md_text(truth['intended_level'])} reached: {reached}.\n"
         f"- Steps at the intended level: {acc['exact_share']:.0%}; below it: {acc['under_share']:.0%}; "
         f"above it: {acc['over_share']:.0%} (over {acc['steps']} steps); peak {_lvl(acc['peak_level'])}, "
         f"final {_lvl(acc['final_level'])}.\n"
-        f"- Nature graded: {score.graded_nature or '—'} (intended {truth.get('nature')}).\n"
+        f"- Nature graded: {md_text(score.graded_nature) or '—'} (intended {md_text(truth.get('nature'))}).\n"
         f"- The incident was carried by up to {score.max_fragments} event(s); at the end they held "
         f"{coverage:.0%} of its posts, and {purity} of their posts were about it; background alerts in "
         f"{score.false_alarm_steps} step(s)."
@@ -222,18 +222,19 @@ def markdown(score: DrillScore, truth: dict[str, Any], track: pl.DataFrame, *, e
         out.append("No measures were prescribed (the incident was never graded).")
 
     out.append("\n## 6. Problems found")
-    out.append("\n".join(f"- {p}" for p in score.problems) or "- None.")
+    out.append("\n".join(f"- {md_text(p)}" for p in score.problems) or "- None.")
     out.append("\n## 7. Lessons")
-    out.append("\n".join(f"- {p}" for p in score.lessons) or "- None.")
+    out.append("\n".join(f"- {md_text(p)}" for p in score.lessons) or "- None.")
     out.append("\n## 8. Suggested changes to rules or measures")
-    out.append("\n".join(f"- {p}" for p in score.suggestions) or "- None: keep the current rules.")
+    out.append("\n".join(f"- {md_text(p)}" for p in score.suggestions)
+               or "- None: keep the current rules.")
     out.append("\nReplay these changes on this drill and on past cases (`workbench drill`, `rules diff`) "
                "before adopting them.")
 
     if chart_files:
         out.append("\n## 9. Charts")
         for title, path in chart_files.items():
-            out.append(f"![{title}]({path})")
+            out.append(f"![{md_text(title)}]({md_text(path)})")
     if steps:
         secs = sum(s["seconds"] for s in steps)
         out.append(f"\n---\n{len(steps)} clock steps, {secs:.1f} s of pipeline time.")
@@ -244,7 +245,7 @@ def _rumour(r: dict[str, Any] | None) -> str:
     if not r:
         return "none"
     debunk = "never" if r.get("debunk_at_hours") is None else f"at +{r['debunk_at_hours']:g} h"
-    return f"“{r['claim']}” at +{r['at_hours']:g} h, debunked {debunk}"
+    return f"“{r['claim']}” at +{r['at_hours']:g} h, debunked {debunk}"  # a table cell: escaped there
 
 
 def _fmt(v: Any) -> str:
@@ -254,16 +255,14 @@ def _fmt(v: Any) -> str:
 
 
 def to_html(md: str, svgs: dict[str, str], title: str) -> str:
-    import mistune
-
-    body = mistune.html(md.split("\n## 9. Charts")[0])
-    charts = "".join(f"<figure><figcaption>{html.escape(t)}</figcaption>{svg}</figure>" for t, svg in svgs.items())
+    """A self-contained page: the report (raw HTML escaped, links only to http(s)) and the
+    charts inline."""
+    body = markdown_to_html(md.split("\n## 9. Charts")[0])
     style = ("body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;max-width:960px;margin:2em auto;"
              "padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
              "padding:3px 8px;font-size:14px;vertical-align:top}th{background:#f3f3f3}figure{margin:1em 0}"
              "figcaption{font-weight:bold}")
-    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{body}<h2>9. Charts</h2>{charts}</body></html>\n")
+    return page(title, body, css=style, figures=list(svgs.items()), figures_heading="9. Charts")
 
 
 def write_report(out_dir: str | Path, score: DrillScore, truth: dict[str, Any], timeline: pl.DataFrame,

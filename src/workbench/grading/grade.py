@@ -9,6 +9,7 @@ level, because, and the finding values it read), and the rule set's version and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,11 @@ def evaluator_for(ruleset: RuleSet, evaluator: str = "engine"):
     raise ValueError(f"evaluator must be 'engine' or 'reference', not {evaluator!r}")
 
 
+#: rows graded per batch: the Python objects of one batch (facts, traces) are all that
+#: grading holds beyond the result, so memory stays flat in the number of rows
+BATCH_ROWS = 5_000
+
+
 def grade(
     findings: pl.DataFrame | pl.LazyFrame,
     ruleset: RuleSet | str | Path | None = None,
@@ -45,38 +51,71 @@ def grade(
     now: datetime | None = None,
     evaluator: str = "engine",
     progress: bool = False,
+    allow_failing: bool = False,
 ) -> pl.DataFrame:
     """Grade every findings row (FINDINGS_SCHEMA) -> one GRADING_SCHEMA row per event.
 
     ``ruleset``: a loaded :class:`RuleSet`, a rules directory, or None for ``rules/``.
     ``now``: the detection time used for deadlines when an event has no ``first_seen``
     (default: the current time). ``evaluator``: 'engine' (durable-rules) or 'reference'.
+    A rule set that fails ``rules check`` (run once per rule set and process) is refused
+    with :class:`~workbench.grading.check.RulesCheckError` unless ``allow_failing``; then
+    every row's ``rules_version`` carries ``+check-failed``.
     """
+    parts = list(grade_batches(findings, ruleset, now=now, evaluator=evaluator,
+                               progress=progress, allow_failing=allow_failing))
+    return pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+
+
+def grade_batches(
+    findings: pl.DataFrame | pl.LazyFrame,
+    ruleset: RuleSet | str | Path | None = None,
+    *,
+    now: datetime | None = None,
+    evaluator: str = "engine",
+    progress: bool = False,
+    allow_failing: bool = False,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pl.DataFrame]:
+    """:func:`grade`, as GRADING_SCHEMA frames of at most ``batch_rows`` rows in input
+    order: a caller that writes each one out (``workbench rules grade``) holds one batch."""
+    from workbench.grading.check import require_passing
+
     rs = _ruleset(ruleset)
-    ev = evaluator_for(rs, evaluator)
+    version = require_passing(rs, allow_failing=allow_failing)
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     frame = conform(findings, FINDINGS_SCHEMA)
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
-    fields = rs.fields
     if frame["event_id"].null_count():
         i = frame["event_id"].is_null().arg_max()
         raise ValueError(f"findings row {i}: event_id is null")
-    facts = facts_from_frame(frame, fields)
-    rules = {r.id: r for r in rs.rules}
-    levels = rs.levels
     if frame["first_seen"].dtype != FINDINGS_SCHEMA["first_seen"]:
         raise TypeError("first_seen must be a UTC datetime column")
-
-    iterator = facts
+    ev = evaluator_for(rs, evaluator)
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(facts, desc=f"grading ({ev.name})", unit="event")
+        bar = tqdm(total=frame.height, desc=f"grading ({ev.name})", unit="event")
+    try:
+        for offset in range(0, max(frame.height, 1), batch_rows):  # empty input: one empty batch
+            part = frame.slice(offset, batch_rows)
+            yield _grade_batch(part, rs, ev, now, version)
+            if bar is not None:
+                bar.update(part.height)
+    finally:
+        if bar is not None:
+            bar.close()
+        ev.close()
+
+
+def _grade_batch(frame: pl.DataFrame, rs: RuleSet, ev, now: datetime, version: str) -> pl.DataFrame:
+    rules = {r.id: r for r in rs.rules}
     out_level, out_fired, out_trace = [], [], []
-    for fact in iterator:
+    for fact in facts_from_frame(frame, rs.fields):
         fired = sorted(ev.evaluate(fact), key=lambda f: (rules[f].rank, f))
         out_level.append(rules[fired[0]].level if fired else WATCH)
         out_fired.append(fired)
@@ -91,7 +130,6 @@ def grade(
             }
             for f in fired
         ]).decode())
-    ev.close()
     base = pl.DataFrame({
         "event_id": frame["event_id"],
         "level": pl.Series(out_level, dtype=pl.Utf8),
@@ -101,6 +139,8 @@ def grade(
             {n: n for n in NATURES}, default=rs.default_nature, return_dtype=pl.Utf8),
         "_start": frame["first_seen"].fill_null(now),
     }).with_row_index("_row")
+    del out_level, out_fired, out_trace
+    levels = rs.levels
     level_info = pl.DataFrame({
         "level": list(RANKS),
         "level_rank": list(RANKS.values()),
@@ -111,7 +151,7 @@ def grade(
         base.join(level_info, on="level", how="left")
         .join(_measures_frame(rs, base), on="_row", how="left")
         .sort("_row")
-        .with_columns(rules_version=pl.lit(rs.version), rules_hash=pl.lit(rs.hash))
+        .with_columns(rules_version=pl.lit(version), rules_hash=pl.lit(rs.hash))
         .select(GRADING_SCHEMA.names())
         .cast(dict(GRADING_SCHEMA))
     )

@@ -29,6 +29,11 @@ CORE_FILES = ("ruleset.yaml", "levels.yaml", "natures.yaml", "roles.yaml", "meas
 ESCALATION_FILE = "escalation.yaml"
 GRADING_DIR = "grading"
 MAX_FLOAT = 1e15  # durable-rules' JSON parser rejects exponent notation (1e+16, 1e-05)
+# A rule file nests: document > rules > rule > when > (all/any > condition)*. Deeper input
+# would exhaust Python's recursion (YAML composer, JSON Schema, evaluators) and the engine's
+# C stack: it is refused with the file, line and rule id before anything recurses.
+MAX_WHEN_DEPTH = 20
+MAX_YAML_DEPTH = 4 + 2 * MAX_WHEN_DEPTH
 
 
 # ----------------------------------------------------------------------------- field kinds
@@ -214,11 +219,52 @@ class RuleSet:
 
 
 # ----------------------------------------------------------------------------- yaml + lines
+def _too_deep(text: str, rel: str) -> Problem | None:
+    """A problem if the YAML nests deeper than ``MAX_YAML_DEPTH``, found from the parser's
+    event stream (iterative: any depth is safe here) with the line and the enclosing rule's
+    id; None otherwise (or when the YAML is invalid: the loader reports that)."""
+    stack: list[list] = []  # per open collection: [is_mapping, items seen]
+    rule_id: str | None = None
+    id_next = False
+    deep_at: int | None = None
+    try:
+        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(ev, yaml.NodeEvent) and stack:
+                top = stack[-1]
+                is_key = top[0] and top[1] % 2 == 0
+                if len(stack) == 3 and isinstance(ev, yaml.ScalarEvent):
+                    if id_next and not is_key:
+                        rule_id = ev.value
+                    id_next = is_key and ev.value == "id"
+                top[1] += 1
+            if isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                stack.append([isinstance(ev, yaml.MappingStartEvent), 0])
+                if len(stack) == 3:
+                    rule_id, id_next = None, False
+                if len(stack) > MAX_YAML_DEPTH and deep_at is None:
+                    deep_at = ev.start_mark.line + 1
+            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                stack.pop()
+                if deep_at is not None and len(stack) < 3:
+                    break
+    except yaml.YAMLError:
+        return None
+    if deep_at is None:
+        return None
+    return Problem(rel, deep_at, rule_id,
+                   f"nested more than {MAX_YAML_DEPTH} levels deep: a `when` may nest all/any "
+                   f"at most {MAX_WHEN_DEPTH} levels")
+
+
 def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> tuple[Any, Any]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, None, None, f"cannot read: {exc}"))
+        return None, None
+    deep = _too_deep(text, rel)
+    if deep is not None:
+        problems.append(deep)
         return None, None
     try:
         data = yaml.safe_load(text)
@@ -410,8 +456,8 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
         rel = gp.relative_to(root).as_posix()
         data, node = _read_yaml(gp, rel, problems)
         if data is None:
-            if node is None and not any(p.file == rel for p in problems):
-                problems.append(Problem(rel, None, None, "empty file"))
+            if not any(p.file == rel for p in problems):  # blank, or only `null`
+                problems.append(Problem(rel, None, None, "empty file (no rules)"))
             continue
         if not _schema_check(data, node, "grading.schema.json", schema_dir, rel, problems,
                              id_of=_rule_id_of):
