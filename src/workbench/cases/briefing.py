@@ -83,6 +83,10 @@ def _evidence(posts: pl.DataFrame | None, finding: dict[str, Any]) -> dict[str, 
     reps = finding.get("representative_post_ids") or []
     if reps:
         ev["n_posts"] = ", ".join(md_code(p) for p in reps[:3])
+    for key in ("deaths", "injuries"):  # the findings' own evidence for the counts
+        ids = finding.get(f"{key}_evidence") or []
+        if ids:
+            ev[f"{key}_reported"] = ", ".join(md_code(p) for p in ids[:3])
     if posts is None or posts.height == 0:
         return ev
     posts = posts.sort(["created_at", "post_id"])
@@ -136,8 +140,16 @@ def _event_section(
         )
     else:
         what.append("No official response seen yet.")
-    if row.get("debunked"):
-        what.append("An official or verified account has debunked a rumour.")
+    by = row.get("debunked_by")
+    if by == "official":
+        what.append(f"An official or verified account has debunked a rumour "
+                    f"({_num(row.get('debunk_posts'))} debunking posts).")
+    elif by == "crowd" or (by is None and row.get("debunked")):
+        what.append(f"The crowd has called the claim false ({_num(row.get('debunk_posts'))} "
+                    f"debunking posts); no official debunking yet.")
+    if row.get("casualty_claims_set_aside"):
+        what.append(f"{_num(row['casualty_claims_set_aside'])} post(s) stating a death or injury "
+                    f"count about another time, place or incident were set aside.")
     if row.get("keywords"):
         what.append("Keywords: " + md_join((row.get("keywords") or [])[:8], "、") + ".")
     out += ["**What happened.** " + " ".join(what), ""]
@@ -159,7 +171,10 @@ def _event_section(
         ("rumour signals", "rumour_signals", _num(row.get("rumour_signals"))),
         ("official responses", "official_responses", _num(row.get("official_responses"))),
         ("posts mentioning casualties", "mentions_casualties", _num(row.get("mentions_casualties"))),
-        ("casualties reported", "casualties_reported", _num(row.get("casualties_reported"))),
+        ("deaths (corroborated)", "deaths_reported", _num(row.get("deaths_reported"))),
+        ("injuries (corroborated)", "injuries_reported", _num(row.get("injuries_reported"))),
+        ("domestic stake", "domestic_stake",
+         "—" if row.get("domestic_stake") is None else ("yes" if row["domestic_stake"] else "no")),
         ("posts mentioning minors", "mentions_minors", _num(row.get("mentions_minors"))),
         ("posts mentioning officials", "mentions_officials", _num(row.get("mentions_officials"))),
     ]
