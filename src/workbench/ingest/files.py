@@ -1,0 +1,65 @@
+"""Opening input files safely: only regular files, never a hang, never an abort.
+
+``read_bytes(path)`` returns the file's bytes, or raises :class:`Unreadable` (with a
+machine-readable ``reason`` and a message naming the file) for a FIFO, socket, device, a
+folder, a dangling link or a file the OS will not let us read. A FIFO is refused from its
+``stat`` and opened with ``O_NONBLOCK``, so even one swapped in between cannot block. The
+readers turn :class:`Unreadable` into a per-file quarantine entry.
+
+``inside(path, folder)`` is the confinement check for mappings: the path, with every link
+resolved, must lie under the (resolved) folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class Unreadable(OSError):
+    """A path that cannot be read as a regular file (``reason``: a quarantine reason)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def check_regular(path: str | Path) -> None:
+    """Raise :class:`Unreadable` unless ``path`` is (a link to) a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device or special file")
+        raise Unreadable("not_a_file", f"{path}: is {kind}, not a regular file (not read)")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    check_regular(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unreadable("not_a_file", f"{path}: is not a regular file (not read)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError as exc:
+        if isinstance(exc, Unreadable):
+            raise
+        raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (links resolved) lies under ``folder`` (resolved)."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
