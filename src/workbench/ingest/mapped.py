@@ -52,13 +52,9 @@ Ids get the platform prefix (``weibo:123``) unless they already carry it. Rows f
 
 from __future__ import annotations
 
-import csv
 import fnmatch
-import io
 import re
-import sys
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +64,7 @@ import polars as pl
 import yaml
 
 from workbench.ingest import jsontext
+from workbench.ingest.csvtext import CsvRows
 from workbench.ingest.encoding import DecodeError, decode_lenient, is_damaged
 from workbench.ingest.files import Unreadable, check_regular, inside, read_bytes
 from workbench.ingest.result import Batch, Rejects, quarantine_frame
@@ -433,58 +430,15 @@ def _json(name: str, text: str, rows: _Rows, rejects: Rejects, damaged: bool) ->
     return len(items)
 
 
-@contextmanager
-def _any_field_size():
-    old = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(old)
-
-
 def _csv(name: str, text: str, rows: _Rows, rejects: Rejects, damaged: bool) -> int:
-    with _any_field_size():
-        reader = csv.reader(io.StringIO(text, newline=""))
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            rejects.add(name, -1, "bad_csv", f"{name}: unreadable CSV header: {exc}", text[:200])
-            return 1
-        if not header or not any(h.strip() for h in header):
-            rejects.add(name, -1, "empty_file", f"{name}: no CSV header", text)
-            return 1
-        header = [h.strip().removeprefix("\ufeff") for h in header]
-        where = {h: i for i, h in reversed(list(enumerate(header)))}
-        positions = [where.get(source) for _, source in rows.sources]
-        n = -1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:  # the parser resumes at the next line
-                n += 1
-                rejects.add(name, n, "bad_csv", f"{name}:{n}: CSV error near line {reader.line_num}: {exc}", None)
-                continue
-            if not fields:
-                continue
-            n += 1
-            line = _csv_line(fields)
-            if len(fields) != len(header):
-                rejects.add(name, n, "bad_csv_row", f"{name}:{n}: {len(fields)} fields, header has {len(header)}", line)
-                continue
-            if damaged and is_damaged(line):
-                rejects.add(name, n, "bad_encoding", f"{name}:{n}: undecodable bytes or NUL in this row", line)
-                continue
-            rows.add(n, [None if i is None or fields[i] == "" else fields[i] for i in positions], line, None)
-    return n + 1
-
-
-def _csv_line(fields: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow(fields)
-    return out.getvalue().rstrip("\r\n")
+    table = CsvRows(name, text, rejects, damaged)
+    if table.header is None:
+        return 1
+    where = {h: i for i, h in reversed(list(enumerate(table.header)))}
+    positions = [where.get(source) for _, source in rows.sources]
+    for n, fields, line in table:
+        rows.add(n, [None if i is None or fields[i] == "" else fields[i] for i in positions], line, None)
+    return table.count
 
 
 TEXT_READERS = {"jsonl": _jsonl, "json": _json, "csv": _csv}
