@@ -264,11 +264,13 @@ def _load_json(path: str, items: bool = False):
         return None, ("bad_encoding", str(exc), raw[:200])
     try:
         if items:
-            value, is_array = jsontext.loads_items(text)
+            value, is_array = jsontext.loads_items(text, damaged)
             return (value if is_array else value[0]), None
+        if damaged and is_damaged(text):
+            raise jsontext.JSONError(jsontext.DAMAGED)
         return jsontext.loads(text), None
     except jsontext.JSONError as exc:
-        reason = "bad_encoding" if damaged and (is_damaged(text) or str(exc) == jsontext.INVALID_UNICODE) else "bad_json"
+        reason = jsontext.Broken(0, str(exc), text if damaged else "").reason
         return None, (reason, f"invalid JSON: {exc}", text)
 
 
@@ -448,11 +450,10 @@ def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: R
     for row, rec in enumerate(value):
         bad = None
         if isinstance(rec, jsontext.Broken):
-            reason = "bad_encoding" if rec.error == jsontext.INVALID_UNICODE or is_damaged(rec.text) else "bad_json"
             for key in REPOST_SCHEMA:
                 cols[key].append(None)
             detail = f"invalid JSON from character {rec.position}: {rec.error}".replace("|", "/").replace("\x1f", " ")
-            cols["_bad"].append(f"{reason}|{detail}\x1f" + printable(rec.text[:2000]))
+            cols["_bad"].append(f"{rec.reason}|{detail}\x1f" + printable(rec.text[:2000]))
             continue
         if not isinstance(rec, dict):
             bad = f"not_object|record is {type(rec).__name__}"

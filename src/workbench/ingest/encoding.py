@@ -9,8 +9,9 @@ present. The readers then quarantine only the lines / records that hold such cha
 ``decode(raw, path)`` is the strict form: ``(text, encoding)`` or :class:`DecodeError` naming
 the file. Auto-detection tries UTF-8 (a BOM is stripped) and then GB18030; UTF-8 is tried first
 because valid multi-byte UTF-8 is almost never valid-looking GB18030 text by accident, while
-the reverse is common. A file that is not clean UTF-8 stays UTF-8 (its broken lines damaged)
-when at most half of its non-ASCII lines fail UTF-8, else it is read as GB18030.
+the reverse is common. A file that is not clean UTF-8 is read as GB18030 when more of its
+non-ASCII lines decode only as GB18030 than decode as UTF-8; else as UTF-8, its broken lines
+damaged.
 """
 
 from __future__ import annotations
@@ -55,12 +56,12 @@ def decode_lenient(raw: bytes, path: str, encoding: str | None = None) -> tuple[
         return raw.decode("utf-8"), "utf-8", b"\x00" in raw
     except UnicodeDecodeError:
         pass
-    # Mostly UTF-8 with some broken lines, or another encoding? Count the non-ASCII lines
-    # UTF-8 cannot decode (only for files that are not clean UTF-8).
+    # UTF-8 with some broken lines, or GB18030? Count the non-ASCII lines each decodes (only
+    # for files that are not clean UTF-8): GB18030 only when more lines need it than UTF-8 reads.
     lines = [line for line in raw.split(b"\n") if not line.isascii()]
-    broken = sum(1 for line in lines if not _decodes(line, "utf-8"))
-    name = "utf-8" if broken * 2 <= len(lines) else "gb18030"
-    return _lenient(raw, name, path)
+    utf8 = sum(1 for line in lines if _decodes(line, "utf-8"))
+    gb_only = sum(1 for line in lines if not _decodes(line, "utf-8") and _decodes(line, "gb18030"))
+    return _lenient(raw, "gb18030" if gb_only > utf8 else "utf-8", path)
 
 
 def _decodes(raw: bytes, name: str) -> bool:

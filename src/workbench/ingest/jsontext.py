@@ -20,12 +20,15 @@ from dataclasses import dataclass
 
 import orjson
 
+from workbench.ingest.encoding import DAMAGE
+
 # a JSON number of 20+ digits (beyond int64/uint64): orjson would read it as a float
 BIG_INT = re.compile(r"(?<![\w.\"])-?[0-9]{20,}(?![\w.])")
 _DECODER = json.JSONDecoder(strict=False)
 _WS = re.compile(r"[ \t\r\n]*")
 SURROGATE = re.compile("[\ud800-\udfff]")
 INVALID_UNICODE = "invalid Unicode (a lone surrogate escape or bytes that are not text)"
+DAMAGED = "undecodable bytes or NUL in this item"
 
 
 class JSONError(ValueError):
@@ -39,6 +42,12 @@ class Broken:
     position: int
     error: str
     text: str
+
+    @property
+    def reason(self) -> str:
+        """The quarantine reason: bad_encoding for text that is not text, else bad_json."""
+        damaged = self.error in (INVALID_UNICODE, DAMAGED) or DAMAGE.search(self.text) is not None
+        return "bad_encoding" if damaged else "bad_json"
 
 
 def loads(text: str | bytes, big_ints: bool | None = None):
@@ -73,13 +82,20 @@ def _unstorable(value) -> bool:
     return False
 
 
-def loads_items(text: str) -> tuple[list, bool]:
+def loads_items(text: str, damaged: bool = False) -> tuple[list, bool]:
     """(items, was_array). Items may end with one :class:`Broken`; raises :class:`JSONError`
-    when the text is neither JSON nor the start of an array."""
+    when the text is neither JSON nor the start of an array. In a ``damaged`` text (see
+    :func:`workbench.ingest.encoding.decode_lenient`) an array is read item by item and each
+    item whose text holds damage is a :class:`Broken` (:data:`DAMAGED`) on its own."""
+    is_array = text.lstrip().startswith("[")
+    if damaged and is_array:
+        return _salvage(text, damaged=True), True
+    if damaged and DAMAGE.search(text):
+        raise JSONError(DAMAGED)
     try:
         value = loads(text)
     except JSONError:
-        if not text.lstrip().startswith("["):
+        if not is_array:
             raise
         return _salvage(text), True
     return (value, True) if isinstance(value, list) else ([value], False)
@@ -89,25 +105,29 @@ def _item(value, pos: int):
     return Broken(pos, INVALID_UNICODE, json.dumps(value, default=str)) if _unstorable(value) else value
 
 
-def _salvage(text: str) -> list:
+def _salvage(text: str, damaged: bool = False) -> list:
     items: list = []
     pos = _WS.match(text, 0).end() + 1  # past the '['
     while True:
         pos = _WS.match(text, pos).end()
         if text.startswith("]", pos) and not items:
             return items
+        if pos >= len(text):  # the array was cut after an item: nothing more to read
+            return items
         try:
             value, end = _DECODER.raw_decode(text, pos)
         except (ValueError, RecursionError) as exc:
             items.append(Broken(pos, str(exc)[:300], text[pos:]))
             return items
-        items.append(_item(value, pos))
+        if damaged and DAMAGE.search(text, pos, end):
+            items.append(Broken(pos, DAMAGED, text[pos:end]))
+        else:
+            items.append(_item(value, pos))
         pos = _WS.match(text, end).end()
         if text.startswith(",", pos):
             pos += 1
         elif text.startswith("]", pos) and not text[pos + 1:].strip():
             return items
-        else:
-            rest = text[pos:]
-            items.append(Broken(pos, "expected ',' or ']' between array items" if rest else "array not closed (truncated)", rest))
+        elif pos < len(text):
+            items.append(Broken(pos, "expected ',' or ']' between array items", text[pos:]))
             return items

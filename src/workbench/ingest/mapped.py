@@ -413,15 +413,14 @@ def _jsonl(name: str, text: str, rows: _Rows, rejects: Rejects, damaged: bool) -
 
 def _json(name: str, text: str, rows: _Rows, rejects: Rejects, damaged: bool) -> int:
     try:
-        items, _ = jsontext.loads_items(text)
+        items, _ = jsontext.loads_items(text, damaged)
     except jsontext.JSONError as exc:
         reason = "bad_encoding" if damaged and is_damaged(text) else "bad_json"
         rejects.add(name, -1, reason, f"{name}: invalid JSON (truncated?): {exc}", text)
         return 1
     for row, record in enumerate(items):
         if isinstance(record, jsontext.Broken):
-            reason = "bad_encoding" if is_damaged(record.text) or record.error == jsontext.INVALID_UNICODE else "bad_json"
-            rejects.add(name, row, reason,
+            rejects.add(name, row, record.reason,
                         f"{name}:{row}: invalid JSON from character {record.position}: {record.error}", record.text)
         elif not isinstance(record, dict):
             rejects.add(name, row, "not_object", f"{name}:{row}: array items must be JSON objects", record)
