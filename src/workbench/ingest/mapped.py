@@ -543,13 +543,13 @@ def _read_file(path: Path, m: Mapping, sources: list[tuple[str, str]], rejects: 
     except Unreadable as exc:
         rejects.add(name, -1, exc.reason, str(exc), None)
         return None, 1
-    if not raw.strip():
-        rejects.add(name, -1, "empty_file", f"{name}: file is empty", None)
-        return None, 1
     try:
         text, _, damaged = decode_lenient(raw, name, m.encoding)
     except DecodeError as exc:
         rejects.add(name, -1, "bad_encoding", str(exc), raw[:200])
+        return None, 1
+    if not text.strip(" \t\r\n\ufeff"):
+        rejects.add(name, -1, "empty_file", f"{name}: file is empty", None)
         return None, 1
     rows = _Rows(sources)
     n = TEXT_READERS[m.format](name, text, rows, rejects, damaged)
@@ -602,7 +602,8 @@ def read(mapping_path: Path, files: list[Path] | None = None, progress: Callable
             frames.append(frame.with_columns(columns))
     batch.quarantine = rejects.frame()
     if frames:
-        posts, bad = _normalise(pl.concat(frames, how="vertical_relaxed"), mapping)
+        # one chunk: Polars 2.1 can panic on some string kernels over many small chunks
+        posts, bad = _normalise(pl.concat(frames, how="vertical_relaxed", rechunk=True), mapping)
         batch.posts = posts
         batch.quarantine = pl.concat([batch.quarantine, bad], how="vertical")
     return batch
