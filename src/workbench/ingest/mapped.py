@@ -56,6 +56,7 @@ import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -280,8 +281,23 @@ def load_mapping(path: str | Path) -> Mapping:
             codecs.lookup(encoding)
         except (LookupError, TypeError):
             fail(f"unknown encoding {encoding!r}")
+    problems = sorted(schema_validator().iter_errors(spec), key=lambda e: list(e.path))
+    if problems:
+        where = "/".join(map(str, problems[0].path)) or "(top)"
+        fail(f"does not match mapping.schema.json at {where}: {problems[0].message}")
     return Mapping(path, spec["name"], fmt, tuple(files), dict(columns), platform, timezone,
                    time_format, encoding, **features)
+
+
+SCHEMA_PATH = Path(__file__).parent / "mappings" / "mapping.schema.json"
+
+
+@cache
+def schema_validator():
+    """The JSON schema of mapping files (kept in step with KEYS / MAPPABLE by a test)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(orjson.loads(SCHEMA_PATH.read_bytes()))
 
 
 def mapping_for(path: Path, levels: int = 3) -> Path | None:
