@@ -347,8 +347,8 @@ def test_fuzz_csv(recs, good, how, ragged, extra):
             elif i:
                 rows[i - 1] = r
             out = io.StringIO()
-            csv.writer(out, lineterminator="").writerow(fields)
-            lines.append(out.getvalue())
+            csv.writer(out).writerow(fields)  # (its "\r\n" terminator makes it quote \r and \n)
+            lines.append(out.getvalue().removesuffix("\r\n"))
         # a record is one physical line unless a field holds a line break: damage (by line)
         # only when none does; never the header (line 0)
         plain = not any("\n" in line or "\r" in line for line in lines)
@@ -470,8 +470,17 @@ originals = st.fixed_dictionaries(
               "user": st.one_of(st.just("empty"), st.fixed_dictionaries({}, optional={"followers": counts, "verified": st.booleans()}))})
 
 
+clean_reposts = st.lists(st.fixed_dictionaries({
+    "mid": st.integers(0, 50).map(lambda i: f"C{i}"), "uid": st.text(max_size=4), "parent": st.just(""),
+    "text": st.text(max_size=12), "date": st.sampled_from(["2013-01-01 10:00:00", "2013-01-02 08:00:00"])}), max_size=4)
+clean_originals = st.fixed_dictionaries({"time": st.just(1356966000), "text": st.text(max_size=8),
+                                         "likes": st.integers(0, 99), "reposts": st.integers(0, 99)})
+
+
 @FUZZ
-@given(events=st.lists(st.tuples(st.one_of(st.none(), originals), st.one_of(st.none(), reposts), damage()),
+@given(events=st.lists(st.tuples(st.one_of(st.none(), originals, clean_originals),
+                                 st.one_of(st.none(), st.tuples(clean_reposts, reposts).map(lambda t: t[0] + t[1])),
+                                 damage()),
                        min_size=1, max_size=3),
        dir_named=st.booleans())
 def test_fuzz_ced(events, dir_named):
@@ -480,7 +489,7 @@ def test_fuzz_ced(events, dir_named):
         orig, rumor = base / "original-microblog", base / "rumor-repost"
         orig.mkdir(parents=True)
         rumor.mkdir()
-        expected, classes = 0, set()
+        expected, classes, must = 0, set(), set()
         sources: dict[str, dict[int, dict]] = {}
         for k, (original, reps, how) in enumerate(events):
             name = f"{k}_M{k}_u{k}.json"
@@ -496,6 +505,8 @@ def test_fuzz_ced(events, dir_named):
             (rumor / name).write_bytes(encode(text, encoding) if reps else b"")
             expected += len(reps) if reps else 1
             sources[name] = {i: r for i, r in enumerate(reps) if i not in damaged and not (cut and i == len(reps) - 1)}
+            must |= {f"weibo:{r['mid']}" for r in sources[name].values() if str(r.get("mid")).startswith("C")
+                     and set(r) == {"mid", "uid", "parent", "text", "date"} and "\x00" not in r["text"]}
             classes |= {encoding, *(["empty_file"] if not reps else []), *(["truncated"] if cut else []),
                         *(f"damage:{v}" for v in damaged.values())}
         if dir_named:
@@ -522,4 +533,5 @@ def test_fuzz_ced(events, dir_named):
             for key in ("likes", "reposts"):
                 ok, value = expected_count(original.get(key))
                 assert ok and row[key] == value, (row, original)
+        assert must <= set(res.posts["post_id"]), must - set(res.posts["post_id"])
         record_stats("weibo_ced", res, classes)
