@@ -381,3 +381,19 @@ def test_crisislex_dates_tweets_from_their_ids(tmp_path):
     assert res.posts["created_at"].item().isoformat() == "2013-04-17T15:18:19.410000+00:00"
     assert res.quarantine["reason"].to_list() == ["missing_timestamp"]
     assert "not a Twitter snowflake" in res.quarantine["detail"].item()
+
+
+def test_an_unexpected_error_names_the_file(tmp_path, monkeypatch):
+    from workbench.ingest import mapped
+    from workbench.ingest.files import IngestFileError
+
+    mapping(tmp_path, "jsonl", "*.jsonl", COLS)
+    path = jsonl(tmp_path, [{"id": 1, "time": T}])
+
+    def broken(*args, **kwargs):  # stands for a bug in a reader, which bad data never reaches
+        raise KeyError("boom")
+
+    monkeypatch.setattr(mapped, "_jsonl", broken)
+    monkeypatch.setitem(mapped.TEXT_READERS, "jsonl", broken)
+    with pytest.raises(IngestFileError, match=str(path)):
+        ingest.read(tmp_path)

@@ -53,7 +53,7 @@ import polars as pl
 
 from workbench.ingest import jsontext
 from workbench.ingest.encoding import DecodeError, decode_lenient, is_damaged, printable
-from workbench.ingest.files import Unreadable, read_bytes
+from workbench.ingest.files import Unreadable, naming, read_bytes
 from workbench.ingest.result import Batch, Rejects, _dump, quarantine_frame
 from workbench.ingest.times import EARLIEST, LATEST, plausible
 from workbench.ingest.values import count_problem, to_count
@@ -196,14 +196,16 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
             name = ev.original
             batch.reads[name] = 1
             batch.readers[name] = READER
-            orig_time = originals.add(ev.original, mid, uid, label, rejects)
+            with naming(name):
+                orig_time = originals.add(ev.original, mid, uid, label, rejects)
         elif ev.original_source is not None:
             orig_time = _original_time(ev.original_source)
         if ev.reposts is None:
             continue
         name = ev.reposts
         batch.readers[name] = READER
-        frame = _read_reposts(ev.reposts, fast, batch, rejects)
+        with naming(name):
+            frame = _read_reposts(ev.reposts, fast, batch, rejects)
         if frame is None:
             continue
         repost_frames.append(frame)

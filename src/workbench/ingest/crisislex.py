@@ -28,7 +28,7 @@ import polars as pl
 
 from workbench.ingest.csvtext import CsvRows
 from workbench.ingest.encoding import DecodeError, decode, decode_lenient
-from workbench.ingest.files import Unreadable, read_bytes
+from workbench.ingest.files import Unreadable, naming, read_bytes
 from workbench.ingest.result import Batch, Rejects, quarantine_frame
 from workbench.ingest.times import from_snowflake, plausible
 from workbench.schema import POST_SCHEMA, UTC_TIME, conform
@@ -64,9 +64,10 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
     rejects = Rejects()
     frames = []
     for path in wrap(files, desc="CrisisLexT26 events", unit="event"):
-        frame = _read_labelled(path, batch, rejects)
+        with naming(path):
+            frame = _read_labelled(path, batch, rejects)
+            times, has_times = _read_times(path, batch) if frame is not None else (None, False)
         if frame is not None:
-            times, has_times = _read_times(path, batch)
             frames.append(
                 frame.join(times, on="_id", how="left").with_columns(pl.lit(has_times).alias("_has_times"))
             )

@@ -8,13 +8,31 @@ readers turn :class:`Unreadable` into a per-file quarantine entry.
 
 ``inside(path, folder)`` is the confinement check for mappings: the path, with every link
 resolved, must lie under the (resolved) folder.
+
+``naming(path)``: a context in which any unexpected exception (a bug, not bad data: bad data
+is quarantined) is re-raised as :class:`IngestFileError` naming the file.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+
+
+class IngestFileError(ValueError):
+    """An unexpected failure while reading one file (the message names it)."""
+
+
+@contextmanager
+def naming(path: str | Path):
+    try:
+        yield
+    except IngestFileError:
+        raise
+    except Exception as exc:
+        raise IngestFileError(f"{path}: unexpected error while reading ({type(exc).__name__}: {exc})") from exc
 
 
 class Unreadable(OSError):

@@ -67,7 +67,13 @@ import yaml
 from workbench.ingest import jsontext
 from workbench.ingest.csvtext import CsvRows
 from workbench.ingest.encoding import DecodeError, decode_lenient, is_damaged
-from workbench.ingest.files import Unreadable, check_regular, inside, read_bytes
+from workbench.ingest.files import (
+    Unreadable,
+    check_regular,
+    inside,
+    naming,
+    read_bytes,
+)
 from workbench.ingest.result import Batch, Rejects, quarantine_frame
 from workbench.ingest.times import from_snowflake, localise, parse_text, plausible
 from workbench.ingest.values import (
@@ -316,10 +322,6 @@ def mapping_for(path: Path, levels: int = 3) -> Path | None:
 
 
 # ----------------------------------------------------------------------------- rows
-
-
-class IngestFileError(ValueError):
-    """An unexpected failure while reading one file (the message names it)."""
 
 
 def _lookup(record: dict, field_name: str):
@@ -606,10 +608,8 @@ def read(mapping_path: Path, files: list[Path] | None = None, progress: Callable
     for path in wrap(files, desc=f"mapping {mapping.name}", unit="file"):
         name = str(path)
         batch.readers[name] = f"{READER}:{mapping.name}"
-        try:
+        with naming(path):
             frame, n = _read_file(path, mapping, sources, rejects)
-        except Exception as exc:  # a bug, not bad data: say which file
-            raise IngestFileError(f"{name}: unexpected error while reading ({type(exc).__name__}: {exc})") from exc
         batch.reads[name] = n
         if frame is not None and frame.height:
             columns = [pl.lit(name).alias("source_file")]
