@@ -50,28 +50,35 @@ def check_regular(path: str | Path) -> None:
     except OSError as exc:
         raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(mode):
-        kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
-                else "a socket" if stat.S_ISSOCK(mode) else "a device or special file")
-        raise Unreadable("not_a_file", f"{path}: is {kind}, not a regular file (not read)")
+        raise Unreadable("not_a_file", f"{path}: is {_kind(mode)}, not a regular file (not read)")
 
 
 def read_bytes(path: str | Path) -> bytes:
-    check_regular(path)
+    """The bytes of a regular file (one open + fstat: a FIFO opened non-blocking returns at
+    once and is refused from its fstat), else :class:`Unreadable`."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise Unreadable("not_a_file", f"{path}: is not a regular file (not read)")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable("not_a_file", f"{path}: is {_kind(info.st_mode)}, not a regular file (not read)")
+        chunks = [os.read(fd, info.st_size + 1)]
+        while chunks[-1]:  # the file grew, or a short read: read on to the end
+            chunks.append(os.read(fd, 1 << 20))
+        return b"".join(chunks)
+    except Unreadable:
+        raise
     except OSError as exc:
-        if isinstance(exc, Unreadable):
-            raise
         raise Unreadable("unreadable_file", f"{path}: cannot be read: {exc.strerror or exc}") from exc
     finally:
         os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    return ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device or special file")
 
 
 def inside(path: Path, folder: Path) -> bool:
