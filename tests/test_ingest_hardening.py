@@ -397,3 +397,13 @@ def test_an_unexpected_error_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setitem(mapped.TEXT_READERS, "jsonl", broken)
     with pytest.raises(IngestFileError, match=str(path)):
         ingest.read(tmp_path)
+
+
+def test_parquet_filter_on_a_boolean_or_number_column(tmp_path):
+    mapping(tmp_path, "parquet", "*.parquet", {"post_id": "id", "created_at": "ts"}, filter=["keep == true", "n in 1, 2"])
+    pl.DataFrame({"id": ["a", "b", "c"], "ts": [T] * 3, "keep": [True, False, True], "n": [1, 1, 3]}).write_parquet(
+        tmp_path / "a.parquet")
+    res = ingest.read(tmp_path)
+    balanced(res)
+    assert res.posts["post_id"].to_list() == ["forum:a"]
+    assert reasons(res) == {1: "filtered", 2: "filtered"}

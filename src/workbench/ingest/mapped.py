@@ -291,7 +291,8 @@ def _parquet(name: str, path: Path, m: Mapping, sources: list[tuple[str, str]],
             continue
         ok = (dtype.is_integer() or dtype == pl.Utf8 or dtype in (pl.Categorical, pl.Enum, pl.Decimal, pl.Null)
               or dtype.is_temporal()
-              or (dtype.is_float() and key in FLOAT_OK) or (dtype == pl.Boolean and key in BOOL_COLUMNS))
+              or (dtype.is_float() and key in FLOAT_OK) or (dtype == pl.Boolean and key in BOOL_COLUMNS)
+              or (key.startswith("_f") and (dtype.is_numeric() or dtype == pl.Boolean)))  # filter fields
         if ok:
             exprs.append(expr.cast(pl.Utf8, strict=False).alias(key))
         else:
