@@ -1,4 +1,5 @@
-"""The one entry point: `nox -s tests`, `nox -s demo`, `nox -s lint`, `nox -s bench`, `nox -s lab`."""
+"""The one entry point: `nox -s tests`, `nox -s demo`, `nox -s lint`, `nox -s bench`, `nox -s lab`,
+`nox -s fuzz`."""
 
 from __future__ import annotations
 
@@ -43,6 +44,18 @@ def tests(session: nox.Session) -> None:
     install_project(session)
     register_kernel(session)
     session.run("pytest", *(session.posargs or ["-q"]), env=OFFLINE)
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """The ingest fuzzers, longer: `nox -s fuzz -- 2000` examples per reader (default 1000);
+    the totals (cases, rows read / accepted / quarantined, classes) go to out/fuzz-report.json."""
+    install_project(session)
+    examples = session.posargs[0] if session.posargs else "1000"
+    (ROOT / "out").mkdir(exist_ok=True)
+    env = {**OFFLINE, "WORKBENCH_FUZZ_EXAMPLES": examples,
+           "WORKBENCH_FUZZ_REPORT": str(ROOT / "out" / "fuzz-report.json")}
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_ingest_fuzz.py", env=env)
 
 
 @nox.session(python=PYTHON)

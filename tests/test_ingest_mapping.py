@@ -157,3 +157,18 @@ def test_parquet_with_wrong_types_and_unreadable_parquet(tmp_path):
     assert res.posts["post_id"].to_list() == ["other:1"]
     assert sorted(res.quarantine["reason"].to_list()) == ["bad_parquet", "bad_type:likes"]
     assert res.report["total"]["balanced"]
+
+
+def test_the_json_schema_is_in_step_with_the_reader():
+    schema = mapped.schema_validator().schema
+    assert set(schema["properties"]) == set(mapped.KEYS)
+    assert set(schema["required"]) == set(mapped.REQUIRED)
+    assert set(schema["properties"]["columns"]["propertyNames"]["enum"]) == set(mapped.MAPPABLE)
+    assert set(schema["properties"]["format"]["enum"]) == set(mapped.FORMATS)
+    assert set(schema["properties"]["platform"]["enum"]) - {None} == set(mapped.PLATFORMS)
+    assert set(schema["properties"]["time_from"]["enum"]) - {None} == set(mapped.TIME_FROM)
+    assert set(schema["properties"]["label_from"]["enum"]) - {None} == set(mapped.LABEL_FROM)
+    for example in EXAMPLES.glob("*.mapping.yaml"):
+        import yaml
+
+        assert not list(mapped.schema_validator().iter_errors(yaml.safe_load(example.read_text("utf-8"))))

@@ -91,7 +91,9 @@ def test_quarantine_rows_name_file_row_reason_and_keep_raw(result):
     q = result.quarantine
     assert q["detail"].str.contains(r"\.(json|jsonl|csv|parquet)").all()  # every message names its file
     whole = q.filter(pl.col("source_row") == -1)
-    assert set(whole["reason"]) == {"bad_json", "empty_file", "bad_encoding"}
+    # undecodable bytes cost only their line / record (issue 14), never the whole file
+    assert set(whole["reason"]) == {"bad_json", "empty_file"}
+    assert set(q.filter(pl.col("reason") == "bad_encoding")["source_row"]) == {0}
     rows = q.filter(pl.col("source_row") >= 0)
     assert rows["raw"].null_count() == 0
     bad = q.filter(pl.col("reason") == "bad_type:author_followers").row(0, named=True)

@@ -45,16 +45,16 @@ def test_crisislex_reconciles_with_provenance(result):
     assert cl["files"] == 26
     assert cl["read"] == 27_933  # labelled tweets (PROVENANCE.md)
     assert cl["read"] == cl["accepted"] + cl["quarantined"] + cl["duplicates"]
-    q = result.quarantine.filter(pl.col("source_file").str.contains("crisislex"))
-    # Boston has no timestamp list: all its tweets are quarantined with that reason
-    assert set(q["reason"]) == {"missing_timestamp"}
-    assert q["source_file"].str.contains("2013_Boston_bombings").all()
-    boston = q.height
-    assert cl["accepted"] + cl["duplicates"] == 26_933  # the 25 events with timestamp lists
-    assert cl["quarantined"] == boston == 27_933 - 26_933
+    # Boston has no timestamp list: its tweets are dated from their (snowflake) ids
+    assert cl["quarantined"] == 0
+    assert cl["accepted"] + cl["duplicates"] == 27_933
     assert cl["duplicates"] == 1  # one tweet labelled in two events (Alberta, Lac-Megantic)
+    boston = result.posts.filter(pl.col("event_label") == "2013_Boston_bombings")
+    assert boston.height == 1_000
+    assert boston["created_at"].min().date().isoformat() == "2013-04-15"  # the marathon
+    assert any("2013_Boston_bombings" in n and "dated from their ids" in n for n in result.report["notes"])
     tw = result.posts.filter(pl.col("platform") == "twitter")
-    assert tw["event_label"].n_unique() == 25
+    assert tw["event_label"].n_unique() == 26
     lo, hi = tw["created_at"].min(), tw["created_at"].max()
     assert lo.year == 2012 and hi.year in (2013, 2014)
 

@@ -23,10 +23,15 @@ comments). How the quirks are handled:
   non-empty text.
 
 Repost files go through ``pl.read_json`` with an explicit schema (fast); a file it cannot read
-(bad JSON, an object or array where text belongs, another encoding) is re-read record by
-record with orjson, so each bad record is quarantined on its own. Both paths take scalar
-values (numbers, booleans) in text fields as their text (``"uid": 123`` -> ``"123"``); a date
-that is not a date string is then quarantined as ``bad_timestamp``.
+(bad JSON, an object or array where text belongs, another encoding, a truncated array,
+undecodable bytes, ids beyond 64 bits) is re-read record by record (orjson, the standard
+library for what orjson cannot hold), so each bad record is quarantined on its own and a
+truncated array keeps its complete records. Both paths take scalar values (numbers, booleans)
+in text fields as their text (``"uid": 123`` -> ``"123"``; ids of any length keep every
+digit); a date that is not a date string is then quarantined as ``bad_timestamp``. Counts of
+originals are converted vectorised (ASCII digits within int64; others quarantined as
+``bad_type:<key>`` / ``bad_value:<key>``). A FIFO or unreadable file is quarantined, never
+read.
 
 Single files work too: an original file yields just that post; a repost file yields its
 reposts (the sibling original file supplies the mid, time and folder label).
@@ -46,9 +51,12 @@ import numpy as np
 import orjson
 import polars as pl
 
-from workbench.ingest.encoding import DecodeError, decode
-from workbench.ingest.result import Batch, Rejects, quarantine_frame
+from workbench.ingest import jsontext
+from workbench.ingest.encoding import DecodeError, decode_lenient, is_damaged, printable
+from workbench.ingest.files import Unreadable, naming, read_bytes
+from workbench.ingest.result import Batch, Rejects, _dump, quarantine_frame
 from workbench.ingest.times import EARLIEST, LATEST, plausible
+from workbench.ingest.values import count_problem, to_count
 from workbench.schema import POST_SCHEMA, UTC_TIME, conform
 
 READER = "weibo_ced"
@@ -188,14 +196,16 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
             name = ev.original
             batch.reads[name] = 1
             batch.readers[name] = READER
-            orig_time = originals.add(ev.original, mid, uid, label, rejects)
+            with naming(name):
+                orig_time = originals.add(ev.original, mid, uid, label, rejects)
         elif ev.original_source is not None:
             orig_time = _original_time(ev.original_source)
         if ev.reposts is None:
             continue
         name = ev.reposts
         batch.readers[name] = READER
-        frame = _read_reposts(ev.reposts, fast, batch, rejects)
+        with naming(name):
+            frame = _read_reposts(ev.reposts, fast, batch, rejects)
         if frame is None:
             continue
         repost_frames.append(frame)
@@ -205,7 +215,8 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
         event_rows["_orig_time"].append(orig_time)
         event_rows["_label"].append(label)
         event_rows["_file"].append(name)
-    batch.posts = originals.frame()
+    batch.posts, bad_originals = originals.frame()
+    rejects_frames = [bad_originals]
     if repost_frames:
         info = pl.DataFrame(event_rows, schema={"_event": pl.UInt32, "_orig_mid": pl.Utf8,
                                                 "_orig_time": UTC_TIME, "_label": pl.Utf8, "_file": pl.Utf8})
@@ -224,7 +235,7 @@ def _assemble(events: Iterable[Event], parsed: Iterable[pl.DataFrame | None]) ->
             batch.notes.append(f"weibo CED: {early} repost(s) timed over an hour before their original (kept)")
         batch.posts = pl.concat([batch.posts, posts], how="vertical")
         batch.quarantine = bad
-    batch.quarantine = pl.concat([rejects.frame(), batch.quarantine], how="vertical")
+    batch.quarantine = pl.concat([rejects.frame(), *rejects_frames, batch.quarantine], how="vertical")
     return batch
 
 
@@ -235,28 +246,34 @@ def _whole_file(batch: Batch, rejects: Rejects, path: str, reason: str, detail: 
     rejects.add(name, -1, reason, detail if detail.startswith(name) else f"{name}: {detail}", raw)
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def _load_json(path: str):
-    """(value, None) or (None, (reason, detail, raw))."""
-    raw = _read(path)
+def _load_json(path: str, items: bool = False):
+    """(value, None) or (None, (reason, detail, raw)). With ``items`` the value of an array is
+    its list of items, salvaged when broken (see :func:`jsontext.loads_items`)."""
+    try:
+        raw = read_bytes(path)
+    except Unreadable as exc:
+        return None, (exc.reason, str(exc), None)
     if not raw.strip():
         return None, ("empty_file", "file is empty", None)
+    if not items:
+        try:
+            return orjson.loads(raw), None
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return orjson.loads(raw), None
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        text, _ = decode(raw, str(path))
+        text, _, damaged = decode_lenient(raw, str(path))
     except DecodeError as exc:
         return None, ("bad_encoding", str(exc), raw[:200])
     try:
-        return orjson.loads(text), None
-    except orjson.JSONDecodeError as exc:
-        return None, ("bad_json", f"invalid JSON: {exc}", text)
+        if items:
+            value, is_array = jsontext.loads_items(text, damaged)
+            return (value if is_array else value[0]), None
+        if damaged and is_damaged(text):
+            raise jsontext.JSONError(jsontext.DAMAGED)
+        return jsontext.loads(text), None
+    except jsontext.JSONError as exc:
+        reason = jsontext.Broken(0, str(exc), text if damaged else "").reason
+        return None, (reason, f"invalid JSON: {exc}", text)
 
 
 def _original_time(path: str) -> datetime | None:
@@ -278,19 +295,25 @@ def _parse_original_time(value) -> datetime | None:
         try:
             return datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
         except ValueError:
-            if value.strip().isdigit():
+            if re.fullmatch(r"[0-9]{1,12}", value.strip()):  # ASCII digits only ('²' is not one)
                 return _parse_original_time(int(value.strip()))
             return None
     return None
 
 
-def _count(user: dict, key: str):
-    value = user.get(key)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value, None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value), None
-    return None, f"bad_type:{key}"
+def _count_text(value) -> tuple[str | None, bool]:
+    """(a count as text for the vectorised conversion, ok). Booleans, floats and nested
+    values are wrong types; strings are judged later (ASCII digits within int64)."""
+    if value is None:
+        return None, True
+    if type(value) is int:
+        return str(value), True
+    if isinstance(value, str):
+        return value, True
+    return None, False
+
+
+COUNTS = ("reposts", "comments", "likes", "author_followers")
 
 
 class _Originals:
@@ -300,6 +323,7 @@ class _Originals:
         self.cols: dict[str, list] = {k: [] for k in (
             "post_id", "created_at", "text", "author_id", "author_followers", "author_verified",
             "author_type", "reposts", "comments", "likes", "event_label", "url", "source_file")}
+        self.values: list = []  # the parsed records, for the raw text of quarantined ones
 
     def add(self, path: str, mid: str, uid: str, label: str, rejects: Rejects) -> datetime | None:
         name = str(path)
@@ -324,12 +348,12 @@ class _Originals:
             problem = ("bad_type:text", f"text is {type(text).__name__}")
         counts = {}
         for key in ("reposts", "comments", "likes"):
-            counts[key], bad = _count(value, key)
-            problem = problem or ((bad, f"{key} is {value.get(key)!r}") if bad else None)
+            counts[key], ok = _count_text(value.get(key))
+            problem = problem or (None if ok else (f"bad_type:{key}", f"{key} is {value.get(key)!r:.60}"))
         followers, verified, vtype = None, None, "unknown"
         if isinstance(user, dict):
-            followers, bad = _count(user, "followers")
-            problem = problem or ((bad, f"followers is {user.get('followers')!r}") if bad else None)
+            followers, ok = _count_text(user.get("followers"))
+            problem = problem or (None if ok else ("bad_type:followers", f"followers is {user.get('followers')!r:.60}"))
             verified = user.get("verified") if isinstance(user.get("verified"), bool) else None
             vt = user.get("verified_type")
             vtype = VERIFIED_TYPES.get(vt, "unknown") if isinstance(vt, int) else "unknown"
@@ -352,13 +376,36 @@ class _Originals:
         c["event_label"].append(label)
         c["url"].append(f"https://weibo.com/{uid}/{mid}")
         c["source_file"].append(name)
+        self.values.append(value)
         return created
 
-    def frame(self) -> pl.DataFrame:
-        schema = {k: POST_SCHEMA[k] for k in self.cols}
-        frame = pl.DataFrame(self.cols, schema=schema)
-        return conform(
-            frame.with_columns(
+    def frame(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(the originals, those whose counts do not convert), counts converted vectorised."""
+        schema = {k: (pl.Utf8 if k in COUNTS else POST_SCHEMA[k]) for k in self.cols}
+        frame = pl.DataFrame(self.cols, schema=schema).with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
+            *[to_count(pl.col(k)).alias(f"_n_{k}") for k in COUNTS],
+        )
+        problems = [(k, count_problem(pl.col(k), pl.col(f"_n_{k}"))) for k in COUNTS]
+        reason, detail = pl.lit(None, pl.Utf8), pl.lit(None, pl.Utf8)
+        for k, p in reversed(problems):
+            key = "followers" if k == "author_followers" else k
+            reason = pl.when(p == "type").then(pl.lit(f"bad_type:{key}")).when(p == "range").then(
+                pl.lit(f"bad_value:{key}")).otherwise(reason)
+            detail = pl.when(p.is_not_null()).then(pl.format(
+                "{}: {} is '{}': {}", pl.col("source_file"), pl.lit(key), pl.col(k).str.slice(0, 80),
+                pl.when(p == "range").then(pl.lit("beyond the int64 range")).otherwise(pl.lit("not an integer")),
+            )).otherwise(detail)
+        frame = frame.with_columns(reason.alias("_reason"), detail.alias("_detail"))
+        bad = frame.filter(pl.col("_reason").is_not_null())
+        raws = [_dump(self.values[i]) for i in bad["_i"].to_list()]
+        bad = bad.select(
+            "source_file", pl.lit(0, pl.Int64).alias("source_row"), pl.col("_reason").alias("reason"),
+            pl.col("_detail").alias("detail"), pl.Series("raw", raws, dtype=pl.Utf8),
+        ).pipe(quarantine_frame)
+        posts = conform(
+            frame.filter(pl.col("_reason").is_null()).with_columns(
+                *[pl.col(f"_n_{k}").alias(k) for k in COUNTS],
                 pl.lit("weibo").alias("platform"),
                 pl.lit(READER).alias("source"),
                 pl.lit("original").alias("kind"),
@@ -368,14 +415,18 @@ class _Originals:
             ),
             POST_SCHEMA,
         )
+        return posts, bad
 
 
 def _parse_fast(path: str | None) -> pl.DataFrame | None:
     """The fast path: Polars' JSON reader with the repost schema; None when it cannot be used."""
     if path is None:
         return None
-    raw = _read(path)
-    if raw.lstrip()[:1] != b"[":
+    try:
+        raw = read_bytes(path)
+    except Unreadable:
+        return None  # the careful path quarantines it
+    if raw.lstrip()[:1] != b"[" or b"\x00" in raw:
         return None
     try:
         return pl.read_json(raw, schema=REPOST_SCHEMA)
@@ -389,7 +440,7 @@ def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: R
     if fast is not None:
         batch.reads[name] = fast.height
         return fast
-    value, err = _load_json(path)
+    value, err = _load_json(path, items=True)
     if err:
         _whole_file(batch, rejects, path, err[0], err[1], err[2])
         return None
@@ -400,6 +451,12 @@ def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: R
     cols: dict[str, list] = {k: [] for k in (*REPOST_SCHEMA, "_bad")}
     for row, rec in enumerate(value):
         bad = None
+        if isinstance(rec, jsontext.Broken):
+            for key in REPOST_SCHEMA:
+                cols[key].append(None)
+            detail = f"invalid JSON from character {rec.position}: {rec.error}".replace("|", "/").replace("\x1f", " ")
+            cols["_bad"].append(f"{rec.reason}|{detail}\x1f" + printable(rec.text[:2000]))
+            continue
         if not isinstance(rec, dict):
             bad = f"not_object|record is {type(rec).__name__}"
             rec = {}
@@ -410,10 +467,10 @@ def _read_reposts(path: str, fast: pl.DataFrame | None, batch: Batch, rejects: R
             elif isinstance(v, int | float):
                 v = str(v)
             if v is not None and not isinstance(v, str):
-                bad = bad or f"bad_type:{key}|{key} is {type(v).__name__}: {orjson.dumps(v)[:80].decode()}"
+                bad = bad or f"bad_type:{key}|{key} is {type(v).__name__}: {_dump(v)[:80]}"
                 v = None
             cols[key].append(v)
-        cols["_bad"].append(None if bad is None else bad + "\x1f" + orjson.dumps(value[row], default=str).decode())
+        cols["_bad"].append(None if bad is None else bad + "\x1f" + _dump(value[row]))
     return pl.DataFrame(cols, schema={**REPOST_SCHEMA, "_bad": pl.Utf8})
 
 
@@ -479,7 +536,7 @@ def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, i
         .when(~plausible(pl.col("created_at"))).then(pl.lit("implausible_timestamp"))
     )
     detail = (
-        pl.when(pl.col("_bad").is_not_null()).then(pl.col("_bad").str.extract(r"^[^|]*\|([^\x1f]*)"))
+        pl.when(pl.col("_bad").is_not_null()).then(pl.col("_bad").str.extract(r"(?s)^[^|]*\|([^\x1f]*)"))
         .when(~mid_ok).then(pl.format("mid is {}", pl.col("mid").fill_null("missing")))
         .when(pl.col("_reason") == "missing_year")
         .then(pl.format("year-less date {} and no original post time to infer the year", pl.col("date")))
@@ -494,7 +551,7 @@ def _normalise_reposts(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, i
             pl.col("_reason").alias("reason"),
             pl.format("{}:{}: {}", pl.col("_file"), pl.col("_row"), detail).alias("detail"),
             pl.coalesce(
-                pl.col("_bad").str.extract(r"\x1f(.*)$"),
+                pl.col("_bad").str.extract(r"(?s)\x1f(.*)$"),
                 pl.struct(*REPOST_SCHEMA).struct.json_encode(),
             ).alias("raw"),
         )

@@ -8,10 +8,11 @@ tweets are joined to their event's timestamp list by tweet id.
 - ``post_id`` ``twitter:<id>``, platform ``twitter``, kind ``original`` (the data has no
   retweet links; ``RT @`` copies are caught by near-duplicate marking), ``event_label`` = the
   event folder name (e.g. ``2013_Alberta_floods``), ``url`` the tweet's permalink.
-- A labelled tweet with no timestamp is quarantined as ``missing_timestamp``, with the reason in
-  ``detail``: this is every Boston-bombings tweet, whose timestamp list is absent from the
-  snapshot. (Tweet ids are Twitter "snowflakes" that encode the time; that is not used, so the
-  quarantine shows the gap honestly.)
+- A labelled tweet missing from its event's timestamp list (every Boston-bombings tweet: that
+  list is absent from the snapshot) is dated from its id: tweet ids are Twitter "snowflakes"
+  that encode the time, ``(id >> 22) + 1288834974657`` ms (exact to the millisecond; the lists
+  give whole seconds). Only a tweet with neither is quarantined as ``missing_timestamp``, the
+  reason in ``detail``.
 - ``author_type`` comes from the crowd label ``Information Source`` (the data has no author
   fields): Government -> government, Media -> media, Business -> enterprise, NGOs ->
   organisation, Eyewitness / Outsiders -> individual, otherwise unknown. ``lang`` is null.
@@ -19,16 +20,17 @@ tweets are joined to their event's timestamp list by tweet id.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import polars as pl
 
-from workbench.ingest.encoding import DecodeError, decode
+from workbench.ingest.csvtext import CsvRows
+from workbench.ingest.encoding import DecodeError, decode, decode_lenient
+from workbench.ingest.files import Unreadable, naming, read_bytes
 from workbench.ingest.result import Batch, Rejects, quarantine_frame
-from workbench.ingest.times import plausible
+from workbench.ingest.times import from_snowflake, plausible
 from workbench.schema import POST_SCHEMA, UTC_TIME, conform
 
 READER = "crisislex_t26"
@@ -62,9 +64,10 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
     rejects = Rejects()
     frames = []
     for path in wrap(files, desc="CrisisLexT26 events", unit="event"):
-        frame = _read_labelled(path, batch, rejects)
+        with naming(path):
+            frame = _read_labelled(path, batch, rejects)
+            times, has_times = _read_times(path, batch) if frame is not None else (None, False)
         if frame is not None:
-            times, has_times = _read_times(path, batch)
             frames.append(
                 frame.join(times, on="_id", how="left").with_columns(pl.lit(has_times).alias("_has_times"))
             )
@@ -72,20 +75,25 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
     if not frames:
         return batch
     frame = pl.concat(frames, how="diagonal_relaxed").with_columns(
-        pl.col("_time").str.strptime(UTC_TIME, "%a %b %d %H:%M:%S %z %Y", strict=False).alias("created_at")
+        pl.when(pl.col("_time").is_not_null())
+        .then(pl.col("_time").str.strptime(UTC_TIME, "%a %b %d %H:%M:%S %z %Y", strict=False))
+        .otherwise(from_snowflake(pl.col("_id")))
+        .alias("created_at")
     )
     reason = (
-        pl.when(~pl.col("_id").str.contains(r"^\d+$")).then(pl.lit("missing_id"))
-        .when(pl.col("_time").is_null()).then(pl.lit("missing_timestamp"))
+        pl.when(~pl.col("_id").str.contains(r"^[0-9]+$")).then(pl.lit("missing_id"))
+        .when(pl.col("_time").is_null() & pl.col("created_at").is_null()).then(pl.lit("missing_timestamp"))
         .when(pl.col("created_at").is_null()).then(pl.lit("bad_timestamp"))
         .when(~plausible(pl.col("created_at"))).then(pl.lit("implausible_timestamp"))
     )
     detail = (
         pl.when(pl.col("_reason") == "missing_id").then(pl.format("tweet id {} is not a number", pl.col("_id")))
         .when((pl.col("_reason") == "missing_timestamp") & pl.col("_has_times"))
-        .then(pl.format("tweet {} is not in {}'s timestamp list", pl.col("_id"), pl.col("event_label")))
+        .then(pl.format("tweet {} is not in {}'s timestamp list and its id is not a Twitter snowflake",
+                        pl.col("_id"), pl.col("event_label")))
         .when(pl.col("_reason") == "missing_timestamp")
-        .then(pl.format("event {} has no timestamp list (*{} absent)", pl.col("event_label"), pl.lit(TIMES)))
+        .then(pl.format("event {} has no timestamp list (*{} absent) and tweet id {} is not a Twitter snowflake",
+                        pl.col("event_label"), pl.lit(TIMES), pl.col("_id")))
         .otherwise(pl.format("timestamp {}", pl.col("_time")))
     )
     frame = frame.with_columns(reason.alias("_reason"))
@@ -114,42 +122,33 @@ def _read_labelled(path: Path, batch: Batch, rejects: Rejects) -> pl.DataFrame |
     name = str(path)
     batch.readers[name] = READER
     event = path.name[: -len(LABELLED)]
-    raw = path.read_bytes()
+    batch.reads[name] = 1
     try:
-        text, _ = decode(raw, name)
+        raw = read_bytes(path)
+        text, _, damaged = decode_lenient(raw, name)
+    except Unreadable as exc:
+        rejects.add(name, -1, exc.reason, str(exc), None)
+        return None
     except DecodeError as exc:
-        batch.reads[name] = 1
         rejects.add(name, -1, "bad_encoding", str(exc), raw[:200])
         return None
-    rows = csv.reader(io.StringIO(text, newline=""))
-    header = next(rows, None)
-    if header is None:
-        batch.reads[name] = 1
-        rejects.add(name, -1, "empty_file", f"{name}: file is empty", None)
+    rows = CsvRows(name, text, rejects, damaged)
+    if rows.header is None:
         return None
-    header = [h.strip() for h in header]
+    header = rows.header
     missing = [c for c in COLUMNS[:2] if c not in header]
     if missing:
-        batch.reads[name] = 1
         rejects.add(name, -1, "bad_header", f"{name}: header lacks {missing}", ",".join(header))
         return None
     pos = {c: header.index(c) for c in COLUMNS if c in header}
     cols: dict[str, list] = {"_id": [], "text": [], "_source": [], "source_row": [], "_raw": []}
-    n = -1
-    for row in rows:
-        if not row:  # a blank line is not a row
-            continue
-        n += 1
-        if len(row) != len(header):
-            rejects.add(name, n, "bad_csv_row", f"{name}:{n}: {len(row)} fields, header has {len(header)}",
-                        ",".join(row))
-            continue
+    for n, row, line in rows:
         cols["_id"].append(row[pos["Tweet ID"]].strip())
         cols["text"].append(row[pos["Tweet Text"]])
         cols["_source"].append(row[pos["Information Source"]].strip() if "Information Source" in pos else None)
         cols["source_row"].append(n)
-        cols["_raw"].append(",".join(row))
-    batch.reads[name] = n + 1
+        cols["_raw"].append(line)
+    batch.reads[name] = rows.count
     frame = pl.DataFrame(cols, schema={"_id": pl.Utf8, "text": pl.Utf8, "_source": pl.Utf8,
                                        "source_row": pl.Int64, "_raw": pl.Utf8})
     return frame.with_columns(pl.lit(event).alias("event_label"), pl.lit(name).alias("source_file"))
@@ -159,14 +158,14 @@ def _read_times(labelled: Path, batch: Batch) -> tuple[pl.DataFrame, bool]:
     path = labelled.with_name(labelled.name[: -len(LABELLED)] + TIMES)
     empty = pl.DataFrame(schema={"_id": pl.Utf8, "_time": pl.Utf8})
     if not path.is_file():
-        batch.notes.append(f"{labelled.parent.name}: no timestamp list ({path.name} absent); its tweets are quarantined")
+        batch.notes.append(f"{labelled.parent.name}: no timestamp list ({path.name} absent); its tweets are dated from their ids")
         return empty, False
     try:
-        text, _ = decode(path.read_bytes(), str(path))
+        text, _ = decode(read_bytes(path), str(path))
         times = pl.read_csv(io.StringIO(text), infer_schema=False)
-    except (DecodeError, pl.exceptions.PolarsError) as exc:
-        batch.notes.append(f"{path}: timestamp list unreadable ({exc}); its event's tweets are quarantined")
+        times = times.rename({c: c.strip() for c in times.columns}).select("Tweet-ID", "Timestamp")
+    except (DecodeError, Unreadable, pl.exceptions.PolarsError) as exc:
+        batch.notes.append(f"{path}: timestamp list unreadable ({exc}); its event's tweets are dated from their ids")
         return empty, False
-    times = times.rename({c: c.strip() for c in times.columns})
     times = times.select(pl.col("Tweet-ID").str.strip_chars().alias("_id"), pl.col("Timestamp").alias("_time"))
     return times.unique("_id", keep="first", maintain_order=True), True

@@ -60,15 +60,17 @@ class Rejects:
         self.rows: dict[str, list] = {name: [] for name in QUARANTINE_SCHEMA}
 
     def add(self, source_file: str, source_row: int, reason: str, detail: str, raw) -> None:
+        """One rejected row; text that cannot be stored (undecodable bytes kept as lone
+        surrogates) is stored with U+FFFD in their place."""
         if isinstance(raw, bytes):
             raw = raw[: RAW_LIMIT * 4].decode("utf-8", errors="replace")
         elif raw is not None and not isinstance(raw, str):
             raw = _dump(raw)
-        self.rows["source_file"].append(source_file)
+        self.rows["source_file"].append(_storable(source_file))
         self.rows["source_row"].append(source_row)
         self.rows["reason"].append(reason)
-        self.rows["detail"].append(detail)
-        self.rows["raw"].append(None if raw is None else raw[:RAW_LIMIT])
+        self.rows["detail"].append(_storable(detail))
+        self.rows["raw"].append(None if raw is None else _storable(raw[:RAW_LIMIT]))
 
     def __len__(self) -> int:
         return len(self.rows["reason"])
@@ -77,13 +79,26 @@ class Rejects:
         return pl.DataFrame(self.rows, schema=QUARANTINE_SCHEMA)
 
 
+def _storable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def _dump(value) -> str:
+    import json
+
     import orjson
 
     try:
         return orjson.dumps(value, default=str).decode()
-    except TypeError:
-        return repr(value)
+    except TypeError:  # an integer beyond 64 bits, a lone surrogate
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)
+        except (ValueError, RecursionError):
+            return repr(value)
 
 
 def quarantine_frame(frame: pl.DataFrame) -> pl.DataFrame:

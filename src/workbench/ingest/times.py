@@ -46,8 +46,9 @@ def parse_text(text: pl.Expr, timezone: str = "UTC", time_format: str | None = N
     """Strings -> UTC datetimes (null where unparseable).
 
     With ``time_format`` (strftime) that format alone; a format with %z is offset-aware,
-    otherwise the wall clock is in ``timezone``. Without it: Unix seconds (digits, optional
-    fraction) or ISO 8601 (naive in ``timezone``, or with Z / an offset), or the Twitter
+    otherwise the wall clock is in ``timezone``. Without it: a Unix epoch (digits, optional
+    fraction; seconds, milliseconds, microseconds or nanoseconds told apart by magnitude, see
+    :func:`from_epoch`) or ISO 8601 (naive in ``timezone``, or with Z / an offset), or the Twitter
     ``"Mon May 27 12:07:05 +0800 2013"`` form.
     """
     s = text.str.strip_chars()
@@ -59,7 +60,7 @@ def parse_text(text: pl.Expr, timezone: str = "UTC", time_format: str | None = N
     aware = [iso.str.strptime(pl.Datetime("us", "UTC"), f, strict=False) for f in AWARE_FORMATS]
     naive = [iso.str.strptime(pl.Datetime("us"), f, strict=False) for f in NAIVE_FORMATS]
     date_only = iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
-    unix = pl.when(s.str.contains(r"^-?\d+(\.\d+)?$")).then(from_unix(s.cast(pl.Float64, strict=False)))
+    unix = pl.when(s.str.contains(r"^-?[0-9]+(\.[0-9]+)?$")).then(from_epoch(s.cast(pl.Float64, strict=False)))
     return pl.coalesce(
         unix,
         *[a.cast(UTC_TIME) for a in aware],
@@ -72,6 +73,38 @@ def from_unix(seconds: pl.Expr) -> pl.Expr:
     micros = (seconds * 1_000_000).round(0)
     ok = micros.abs() < 4e15  # about year 2096
     return pl.when(ok).then(micros.cast(pl.Int64, strict=False)).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+# |epoch| below this is seconds; each factor of 1,000 above it the next unit (ms, µs, ns).
+# 1e11 s is year 5138 and 1e11 ms is 1973, so plausible times (1990..2100) never straddle.
+EPOCH_SECONDS_BELOW = 1e11
+
+
+def from_epoch(number: pl.Expr) -> pl.Expr:
+    """A Unix epoch in s, ms, µs or ns (by magnitude) -> UTC datetime; absurd ones -> null."""
+    size = number.abs()
+    seconds = (
+        pl.when(size < EPOCH_SECONDS_BELOW).then(number)
+        .when(size < EPOCH_SECONDS_BELOW * 1e3).then(number / 1e3)
+        .when(size < EPOCH_SECONDS_BELOW * 1e6).then(number / 1e6)
+        .when(size < EPOCH_SECONDS_BELOW * 1e9).then(number / 1e9)
+    )
+    return from_unix(seconds)
+
+
+TWITTER_EPOCH_MS = 1288834974657
+# the smallest id taken as a snowflake: one day after Twitter's epoch (older, sequential tweet
+# ids were below 3e10 and would all read as the epoch's first second)
+SNOWFLAKE_MIN = 86_400_000 << 22
+
+
+def from_snowflake(ids: pl.Expr) -> pl.Expr:
+    """Twitter snowflake ids (text, digits) -> UTC datetime: ``(id >> 22) + 1288834974657`` ms.
+    Ids that are not snowflakes (not digits, beyond int64, too small) -> null."""
+    s = ids.str.strip_chars()
+    n = pl.when(s.str.contains(r"^[0-9]{1,19}$")).then(s.cast(pl.Int64, strict=False))
+    ms = pl.when(n >= SNOWFLAKE_MIN).then(n // (1 << 22) + TWITTER_EPOCH_MS)
+    return (ms * 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def plausible(ts: pl.Expr) -> pl.Expr:
