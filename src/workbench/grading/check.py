@@ -130,9 +130,12 @@ FAILING_MARK = "+check-failed"
 
 
 def checked(rs: RuleSet, *, isolate: bool = False) -> CheckReport:
-    """The check of ``rs``, run once per rule-set content hash in this process."""
+    """The gate's check of ``rs``, run once per rule-set content hash in this process: the
+    schema, ids and every fixture through the reference evaluator. The durable-rules C core
+    is not run here (its crashes would take the grading process down: a rare segfault in an
+    escalation fixture was seen); ``workbench rules check`` runs the engine, in a child."""
     if rs.hash not in _CHECKED:
-        _CHECKED[rs.hash] = check(rs, isolate=isolate)
+        _CHECKED[rs.hash] = check(rs, engine=False, isolate=isolate)
     return _CHECKED[rs.hash]
 
 
