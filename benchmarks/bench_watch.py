@@ -116,6 +116,46 @@ def latency(alerts, gradings, findings):
     return per_event
 
 
+LOWER_KINDS = ("down", "downgrade")  # 'down': the loop's name before hysteresis
+
+
+def flapping(alerts, n_events: int, window_h: float = 24.0) -> dict:
+    """Alerts per event and flapping: an event *flaps* when its level goes down and up again
+    within ``window_h`` hours (a lowering alert followed by a raise within the window)."""
+    from datetime import datetime, timedelta
+
+    per_event: dict[str, list] = {}
+    for a in alerts:
+        per_event.setdefault(a["event_id"], []).append(a)
+    flappers = 0
+    window = timedelta(hours=window_h)
+    for rows in per_event.values():
+        levels = sorted((datetime.fromisoformat(a["at"].replace("Z", "+00:00")), a["kind"])
+                        for a in rows if a["kind"] != "escalation")
+        downs = [t for t, kind in levels if kind in LOWER_KINDS]
+        ups = [t for t, kind in levels if kind == "up"]
+        if any(d < u <= d + window for d in downs for u in ups):
+            flappers += 1
+    level_alerts = sum(1 for a in alerts if a["kind"] != "escalation")
+    lowering = sum(1 for a in alerts if a["kind"] in LOWER_KINDS)
+    return {
+        "events": n_events,
+        "alerts_per_event": len(alerts) / n_events if n_events else float("nan"),
+        "level_alerts_per_event": level_alerts / n_events if n_events else float("nan"),
+        "lowering_alerts": lowering,
+        "max_alerts_one_event": max((len(v) for v in per_event.values()), default=0),
+        "flapping_events": flappers,
+        "flapping_share": flappers / n_events if n_events else float("nan"),
+    }
+
+
+def print_flapping(label: str, f: dict) -> None:
+    print(f"[{label}] alerts per event {f['alerts_per_event']:.2f} (level changes "
+          f"{f['level_alerts_per_event']:.2f}; most for one event {f['max_alerts_one_event']}); "
+          f"lowering alerts {f['lowering_alerts']}; events that flap (down and up again within "
+          f"24 h): {f['flapping_events']} of {f['events']} = {f['flapping_share']:.1%}")
+
+
 def describe(series) -> str:
     return (f"median {series.median():.2f} h, p90 {series.quantile(0.9, 'nearest'):.2f} h "
             f"(n={series.len()})")
@@ -181,6 +221,7 @@ def main() -> int:
               f"cascades had started; the figures below cover those")
     per_event = latency(alerts, gradings, findings)
     n_events = gradings.height
+    print_flapping(label, flapping(alerts, n_events))
     levels = gradings.group_by("level").len().sort("level")
     print("final levels: " + ", ".join(f"{r['level']}: {r['len']}" for r in levels.iter_rows(named=True)))
     if per_event is None:

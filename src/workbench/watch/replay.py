@@ -34,6 +34,7 @@ import polars as pl
 
 from workbench.schema import WATCH
 from workbench.watch.clock import SimulatedClock
+from workbench.watch.levels import held_level
 from workbench.watch.loop import StepResult, WatchLoop
 
 
@@ -72,7 +73,7 @@ def order_posts(posts: pl.DataFrame) -> pl.DataFrame:
 
 def _live(loop: WatchLoop, now: datetime, live_hours: float) -> bool:
     """Some event holds a level I–IV and was active within ``live_hours`` of ``now``."""
-    levelled = [e for e, v in loop.state.levels.items() if v[0] != WATCH]
+    levelled = [e for e, v in loop.state.levels.items() if held_level(v) not in (None, WATCH)]
     if not levelled or not loop.state.findings.height:
         return False
     recent = loop.state.findings.filter(
