@@ -22,6 +22,12 @@ bursts keep ``--tick`` resolution, trickles are graded once per ``--max-tick`` a
 The baseline is the naive watch as it was: ``--tick`` slices, every event re-graded at every
 step; the same slice is also replayed incrementally at ``--tick`` without widening.
 
+Stability of levels, in the same run: alerts per event and the share of events that *flap*
+(their level goes down and up again within 24 h), with the watch's hysteresis (default
+quiet periods, ``workbench.watch.levels``) and, as the baseline, the same replay without it
+(quiet period 0: a level drops as soon as a grading is lower). ``--no-flap-baseline`` skips
+that second replay.
+
 Data: ``../shared/data/weibo-ced-dev`` (skips with a message when absent).
 """
 
@@ -55,7 +61,7 @@ def subset(posts, n_events: int | None, every: int | None = None):
 
 def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = "replay",
                max_tick_s: float | None = None, min_posts: int = 1,
-               max_wall_s: float | None = None):
+               max_wall_s: float | None = None, quiet_hours: float | None = None):
     import polars as pl
     import psutil
 
@@ -68,7 +74,7 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
     pipeline = WorkbenchPipeline()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
-        loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0)
+        loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
         loop.regrade_all = regrade_all
         result = replay(loop, posts, tick_s=tick_s, progress=True, max_tick_s=max_tick_s,
                         min_posts=min_posts, max_wall_s=max_wall_s)
@@ -177,6 +183,9 @@ def main() -> int:
                              "the cascades replayed so far)")
     parser.add_argument("--baseline-events", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline runs")
+    parser.add_argument("--no-flap-baseline", action="store_true",
+                        help="skip the replay without hysteresis (--quiet-hours 0) that the "
+                             "flapping figures are compared with")
     args = parser.parse_args()
     if not DATA.exists():
         print(f"bench_watch: {DATA} not found; skipped")
@@ -221,7 +230,22 @@ def main() -> int:
               f"cascades had started; the figures below cover those")
     per_event = latency(alerts, gradings, findings)
     n_events = gradings.height
-    print_flapping(label, flapping(alerts, n_events))
+    flaps = flapping(alerts, n_events)
+    print_flapping(label + ", hysteresis (default quiet periods)", flaps)
+    if not args.no_flap_baseline:
+        # baseline: the same replay without hysteresis (a level drops as soon as it is
+        # graded lower, the watch's behaviour before)
+        _, _, base_alerts, base_gradings, *_ = run_replay(
+            data, tick_s=args.tick, label=label + ", baseline without hysteresis",
+            max_tick_s=args.max_tick, min_posts=args.min_posts, max_wall_s=args.max_wall,
+            quiet_hours=0.0)
+        base = flapping(base_alerts, base_gradings.height)
+        print_flapping(label + ", baseline without hysteresis (quiet 0)", base)
+        ratio = (flaps["alerts_per_event"] / base["alerts_per_event"]
+                 if base["alerts_per_event"] else float("nan"))
+        print(f"hysteresis vs none on the same replay: flapping {flaps['flapping_share']:.1%} vs "
+              f"{base['flapping_share']:.1%}; alerts per event {flaps['alerts_per_event']:.2f} vs "
+              f"{base['alerts_per_event']:.2f} -> ratio {ratio:.2f}x")
     levels = gradings.group_by("level").len().sort("level")
     print("final levels: " + ", ".join(f"{r['level']}: {r['len']}" for r in levels.iter_rows(named=True)))
     if per_event is None:
