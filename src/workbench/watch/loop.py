@@ -48,6 +48,7 @@ from workbench.watch.clock import Clock, RealClock
 from workbench.watch.frames import append, rows_with
 from workbench.watch.levels import LevelPolicy, observe, pending, record, settle
 from workbench.watch.pipeline import Escalation, Pipeline
+from workbench.watch.quarantine import QuarantineLog, file_entry, read_isolated, row_entries
 from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir, latest_assignments
 
@@ -55,7 +56,8 @@ log = logging.getLogger("workbench.watch")
 
 # Fault injection for the crash tests: WORKBENCH_WATCH_KILL_AT="<point>:<n>" makes the
 # process SIGKILL itself the n-th time it reaches <point> (after_feed, mid_commit,
-# after_commit, after_read). Unset in normal use.
+# after_commit, after_read, or 'reading <file>' just before that file is read: a file that
+# kills the reader). Unset in normal use.
 _KILL_AT = os.environ.get("WORKBENCH_WATCH_KILL_AT", "")
 _reached: dict[str, int] = {}
 
@@ -63,7 +65,9 @@ _reached: dict[str, int] = {}
 def crash_point(name: str) -> None:
     if not _KILL_AT:
         return
-    point, _, count = _KILL_AT.partition(":")
+    point, sep, count = _KILL_AT.rpartition(":")
+    if not sep or not count.isdigit():
+        point, count = _KILL_AT, ""
     if point != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
@@ -133,6 +137,7 @@ class WatchLoop:
         self.store.lock()
         self.state = self.store.load()
         self.feed = AlertFeed(self.store.feed_path)
+        self.quarantine = QuarantineLog(self.store.quarantine_path)
         self.pipeline = pipeline
         self.clock = clock or RealClock()
         self.source = source
@@ -168,20 +173,33 @@ class WatchLoop:
 
     # -- inputs ---------------------------------------------------------------------------
     def _file_inputs(self, batch: int) -> tuple[list, pl.DataFrame, int]:
-        stamps = self.store.read_pending(batch)
-        if stamps is None:
+        note = self.store.pending_note(batch)
+        if note is None:
             scan = self.source.scan(self.state.files)
             for stamp in scan.touched:
                 self.state.files[stamp.path] = stamp
-            stamps = scan.changed
+            stamps, attempts, suspect = scan.changed, 0, None
             if not stamps:
                 return [], empty(POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
-        read = self.pipeline.read([self.source.resolve(s) for s in stamps])
+        else:  # a crash cut this batch short: the same files, one more attempt noted
+            stamps, attempts, suspect = note["files"], note["attempts"] + 1, note.get("reading")
+            self.store.write_pending(batch, stamps, attempts=attempts, reading=suspect)
+        isolated = read_isolated(
+            self.pipeline, stamps, self.source.resolve, attempts=attempts, suspect=suspect,
+            note=lambda path: self.store.write_pending(batch, stamps, attempts=attempts, reading=path),
+        )
+        read = isolated.batch
         crash_point("after_read")
         for name, row in (read.report.get("files") or {}).items():
             if row.get("quarantined"):
                 log.warning("%s: %d rows quarantined", name, row["quarantined"])
+        by_path = {str(self.source.resolve(s)): s for s in stamps}
+        entries = row_entries(read.quarantine, by_path, batch)
+        entries += [file_entry(stamp, batch, reason, detail) for stamp, reason, detail in isolated.poison]
+        self.quarantine.add(entries)
+        self.state.stats["quarantined_files"] = (
+            self.state.stats.get("quarantined_files", 0) + len(isolated.poison))
         unreadable = {str(p) for p in read.report.get("unreadable", {})}
         kept = []
         for stamp in stamps:
@@ -191,7 +209,7 @@ class WatchLoop:
                     self._warned.add((stamp.path, stamp.sha256))
                     log.warning("%s: %s", path, read.report["unreadable"][path])
                 continue
-            kept.append(stamp)
+            kept.append(stamp)  # poison files too: recorded as read, never read again
         return kept, read.posts, read.quarantined
 
     # -- one step -------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""A poison file does not stall the watch (issue 14): it is quarantined, the good files
+beside it are ingested, and a restart never replays into the same crash.
+
+Real readers, the real ``workbench watch`` command in a subprocess, real files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.watch.quarantine import QuarantineLog, read_isolated
+from workbench.watch.sources import SourceDir
+from workbench.watch.stages import WorkbenchPipeline
+
+MAPPING = """\
+name: poison_test
+format: jsonl
+files: "posts*.jsonl"
+platform: weibo
+timezone: Asia/Shanghai
+columns:
+  post_id: id
+  created_at: time
+  text: content
+  author_id: user
+  likes: likes
+"""
+
+
+def _post(pid: str, minute: int, likes: int) -> str:
+    return json.dumps({"id": pid, "time": f"2026-03-01T08:{minute:02d}:00+08:00",
+                       "content": f"江城化工厂爆炸 现场第{minute}条消息", "user": f"u{pid}",
+                       "likes": likes}, ensure_ascii=False) + "\n"
+
+
+def _folder(tmp_path: Path) -> Path:
+    src = tmp_path / "incoming"
+    src.mkdir()
+    (src / "poison_test.mapping.yaml").write_text(MAPPING, "utf-8")
+    (src / "posts01.jsonl").write_text(_post("a1", 1, 5) + _post("a2", 2, 7), "utf-8")
+    # one row with likes = 2**63: beyond int64
+    (src / "posts02.jsonl").write_text(_post("b1", 3, 2**63) + _post("b2", 4, 1), "utf-8")
+    (src / "posts03.jsonl").write_text(_post("c1", 5, 3), "utf-8")
+    old = time.time() - 5
+    for p in src.iterdir():
+        os.utime(p, (old, old))
+    return src
+
+
+class _RaisesOn:
+    """The real pipeline's reader, except that reading ``bad`` raises (a reader bug that
+    content can trigger)."""
+
+    def __init__(self, bad: str):
+        self.bad, self.real = bad, WorkbenchPipeline()
+
+    def read(self, paths):
+        if any(Path(p).name == self.bad for p in paths):
+            raise ValueError("invalid literal for int() with base 10: '²'")
+        return self.real.read(paths)
+
+
+def test_read_isolated_keeps_the_good_files_and_names_the_poison(tmp_path):
+    src = _folder(tmp_path)
+    source = SourceDir(src, settle_s=0)
+    (src / "posts02.jsonl").unlink()  # the real poison row: the next test
+    stamps = sorted(source.scan({}).changed, key=lambda s: s.path)
+    got = read_isolated(_RaisesOn("posts03.jsonl"), stamps, source.resolve)
+    assert [(s.path, reason) for s, reason, _ in got.poison] == [("posts03.jsonl", "read_failed")]
+    assert "invalid literal" in got.poison[0][2]
+    assert set(got.batch.posts["post_id"].to_list()) == {"weibo:a1", "weibo:a2"}
+    # a file noted as being read when the process died is poison without another try
+    noted = []
+    got = read_isolated(WorkbenchPipeline(), stamps, source.resolve, attempts=3,
+                        suspect="posts01.jsonl", note=noted.append)
+    assert [(s.path, r) for s, r, _ in got.poison] == [("posts01.jsonl", "crashed_reader")]
+    assert noted[-1] is None and "posts03.jsonl" in noted
+    assert "weibo:c1" in set(got.batch.posts["post_id"].to_list())
+
+
+def test_quarantine_log_does_not_repeat_entries(tmp_path):
+    q = QuarantineLog(tmp_path / "q.jsonl")
+    entry = {"key": "abc:-1", "kind": "file", "source_file": "x"}
+    assert q.add([entry]) == 1 and q.add([entry]) == 0
+    assert QuarantineLog(tmp_path / "q.jsonl").add([entry]) == 0
+
+
+def _watch(src: Path, state: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env.pop("WORKBENCH_WATCH_KILL_AT", None)
+    if kill_at:
+        env["WORKBENCH_WATCH_KILL_AT"] = kill_at
+    return subprocess.run([sys.executable, "-m", "workbench", "watch", str(src), "--state", str(state),
+                           "--once", "--settle", "0", "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def _held_posts(state: Path) -> set[str]:
+    from workbench.watch.state import StateDir
+
+    return set(StateDir(state).load().posts["post_id"].to_list())
+
+
+@pytest.mark.slow
+def test_watch_with_a_poison_row_goes_on_and_restarts_clean(tmp_path):
+    """likes = 2**63: the row (or, while the reader raises on it, its file) is quarantined;
+    the watch exits 0, the other files are ingested, a restart reads nothing again."""
+    src, state = _folder(tmp_path), tmp_path / "state"
+    run = _watch(src, state)
+    assert run.returncode == 0, run.stdout + run.stderr
+    posts = _held_posts(state)
+    assert {"weibo:a1", "weibo:a2", "weibo:c1"} <= posts
+    entries = [json.loads(x) for x in (state / "quarantine.jsonl").read_text("utf-8").splitlines()]
+    assert any(e["source_file"].endswith("posts02.jsonl") for e in entries), entries
+    assert all(e["reason"] and "key" in e for e in entries)
+    again = _watch(src, state)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _held_posts(state) == posts
+    assert len((state / "quarantine.jsonl").read_text("utf-8").splitlines()) == len(entries)
+
+
+@pytest.mark.slow
+def test_a_file_that_kills_the_reader_is_quarantined_after_two_crashes(tmp_path):
+    """The process dies (SIGKILL) every time it reads posts03.jsonl: after two cut-short
+    attempts the batch is read file by file, the file noted as being read when the process
+    died is quarantined, and the watch goes on with the rest."""
+    src, state = _folder(tmp_path), tmp_path / "state"
+    (src / "posts02.jsonl").unlink()  # only the killer here, not the poison row
+    kill = "reading posts03.jsonl:1"
+    codes = []
+    for _ in range(5):
+        run = _watch(src, state, kill_at=kill)
+        codes.append(run.returncode)
+        if run.returncode == 0:
+            break
+    assert codes == [-9, -9, -9, 0], codes
+    assert {"weibo:a1", "weibo:a2"} <= _held_posts(state)
+    entries = [json.loads(x) for x in (state / "quarantine.jsonl").read_text("utf-8").splitlines()]
+    assert [(e["source_file"], e["reason"]) for e in entries] == [("posts03.jsonl", "crashed_reader")]
+    assert _watch(src, state, kill_at=kill).returncode == 0  # never read again
