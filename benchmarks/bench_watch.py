@@ -133,15 +133,19 @@ def flapping(alerts, n_events: int, window_h: float = 24.0) -> dict:
     per_event: dict[str, list] = {}
     for a in alerts:
         per_event.setdefault(a["event_id"], []).append(a)
-    flappers = 0
+    flappers, examples = 0, []
     window = timedelta(hours=window_h)
     for rows in per_event.values():
         levels = sorted((datetime.fromisoformat(a["at"].replace("Z", "+00:00")), a["kind"])
                         for a in rows if a["kind"] != "escalation")
         downs = [t for t, kind in levels if kind in LOWER_KINDS]
         ups = [t for t, kind in levels if kind == "up"]
-        if any(d < u <= d + window for d in downs for u in ups):
+        if any(d <= u <= d + window for d in downs for u in ups):
             flappers += 1
+            if len(examples) < 3:
+                examples.append(" ".join(
+                    f"{a['at'][:16]} {a['kind']} {a.get('previous_level')}->{a['level']}"
+                    for a in sorted(rows, key=lambda a: a["at"]) if a["kind"] != "escalation"))
     level_alerts = sum(1 for a in alerts if a["kind"] != "escalation")
     lowering = sum(1 for a in alerts if a["kind"] in LOWER_KINDS)
     return {
@@ -152,6 +156,7 @@ def flapping(alerts, n_events: int, window_h: float = 24.0) -> dict:
         "max_alerts_one_event": max((len(v) for v in per_event.values()), default=0),
         "flapping_events": flappers,
         "flapping_share": flappers / n_events if n_events else float("nan"),
+        "examples": examples,
     }
 
 
@@ -160,6 +165,8 @@ def print_flapping(label: str, f: dict) -> None:
           f"{f['level_alerts_per_event']:.2f}; most for one event {f['max_alerts_one_event']}); "
           f"lowering alerts {f['lowering_alerts']}; events that flap (down and up again within "
           f"24 h): {f['flapping_events']} of {f['events']} = {f['flapping_share']:.1%}")
+    for example in f["examples"]:
+        print(f"  flapping event: {example}")
 
 
 def describe(series) -> str:

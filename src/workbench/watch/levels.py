@@ -193,6 +193,15 @@ def settle(entry: Any, now: datetime, quiet: Callable[[str], float]) -> tuple[di
     return entry, change
 
 
+def downgrade_due(entry: Any, quiet: Callable[[str], float]) -> datetime | None:
+    """When the held level's quiet period runs out (None: no downgrade pending)."""
+    e = record(entry)
+    if e["level"] is None or e["graded"] is None or RANK[e["graded"]] <= RANK[e["level"]]:
+        return None
+    last = _time(e["last"].get(e["level"]))
+    return None if last is None else last + timedelta(hours=quiet(e["level"]))
+
+
 def pending(levels: Mapping[str, Any]) -> list[str]:
     """Events graded below the level they hold (a downgrade may fall due)."""
     out = []

@@ -46,7 +46,7 @@ from workbench.schema import (
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
 from workbench.watch.frames import append, rows_with
-from workbench.watch.levels import LevelPolicy, observe, pending, record, settle
+from workbench.watch.levels import LevelPolicy, downgrade_due, observe, pending, record, settle
 from workbench.watch.pipeline import Escalation, Pipeline
 from workbench.watch.quarantine import QuarantineLog, file_entry, read_isolated, row_entries
 from workbench.watch.sources import SourceDir
@@ -518,6 +518,16 @@ class WatchLoop:
                 return
             if not once:
                 self.clock.sleep(interval)
+
+    def next_downgrade_at(self) -> datetime | None:
+        """The earliest time a held level's quiet period runs out (a replay does not jump
+        over it, so the downgrade is stamped when it fell due)."""
+        due = [
+            d for event in pending(self.state.levels)
+            if (d := downgrade_due(self.state.levels[event], lambda level, e=event: self.policy.quiet_hours(
+                level, record(self.state.levels[e]).get("nature")))) is not None
+        ]
+        return min(due, default=None)
 
     def live_levels(self) -> bool:
         """Any event currently at a level I–IV (its deadlines may still escalate)."""
