@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.grading import load_ruleset
+from workbench.watch.cli import _quiet_hours
 from workbench.watch.levels import RANK, LevelPolicy, observe, pending, record, settle
 
 ROOT = Path(__file__).parents[1]
@@ -111,3 +114,11 @@ def test_changes_chain_and_no_downgrade_within_the_quiet_period(steps, quiet_h):
             recent = [lv for t, lv in before if at - t < quiet_h]
             assert all(RANK[lv] > RANK[change.previous] for lv in recent), (at, change, recent)
         last = change.level
+
+
+def test_cli_quiet_hours_option():
+    assert _quiet_hours("24") == 24.0
+    assert _quiet_hours("IV=24,III=72") == {"IV": 24.0, "III": 72.0}
+    for bad in ("-1", "V=3", "IV=x", "soon"):
+        with pytest.raises(argparse.ArgumentTypeError, match="quiet-hours"):
+            _quiet_hours(bad)
