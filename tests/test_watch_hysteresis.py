@@ -79,10 +79,10 @@ def test_hysteresis_names_and_deadlines_through_a_replay(tmp_path):
         ("downgrade", "III", "IV", "一般"),
     ], levels
     at = {a["kind"]: datetime.fromisoformat(a["at"].replace("Z", "+00:00")) for a in alerts}
-    # III was last graded in the slice ending 5 h 05; its quiet period (the follow_up
-    # window, 168 h) ran out at 173 h 05: the downgrade is stamped in the slice after, not
+    # graded below III from the slice ending 6 h 05 on; III's quiet period (the follow_up
+    # window, 168 h) ran out at 174 h 05: the downgrade is stamped in the slice after, not
     # when the next post came (400 h)
-    assert h(173) < at["downgrade"] <= h(173) + timedelta(minutes=10)
+    assert h(174) < at["downgrade"] <= h(174) + timedelta(minutes=10)
     up = alerts[1]
     reached = datetime.fromisoformat(up["level_reached_at"].replace("Z", "+00:00"))
     assert h(2) <= reached <= h(2) + timedelta(minutes=5)

@@ -39,15 +39,24 @@ def test_raise_at_once_downgrade_only_after_the_quiet_period():
     entry, changes = play([(0, "watch"), (1, "IV"), (2, "watch"), (5, "IV"), (6, "watch"),
                            (20, "watch"), (29, None), (31, None)])
     # IV -> watch -> IV within hours is not passed on; the downgrade comes 24 h after the
-    # last time the event was graded IV (5 h), at the first step after that (29 h)
-    assert changes == [(1, "new", "watch", "IV"), (29, "downgrade", "IV", "watch")]
+    # event went below IV for good (6 h), at the first step after that (31 h)
+    assert changes == [(1, "new", "watch", "IV"), (31, "downgrade", "IV", "watch")]
     assert entry["level"] == "watch" and entry["held"] == 1
-    assert entry["reached_at"] == "2024-06-02T13:00:00Z" and entry["first_seen"] == "2024-06-01T08:00:00Z"
+    assert entry["reached_at"] == "2024-06-02T15:00:00Z" and entry["first_seen"] == "2024-06-01T08:00:00Z"
+
+
+def test_an_event_that_goes_silent_keeps_its_level():
+    """Graded IV, then nothing for weeks (the grading stands); a revival graded watch once
+    and IV again is not a flap: the quiet clock starts at the first lower grading."""
+    _, changes = play([(0, "IV"), (500, None), (900, "watch"), (901, "IV"), (990, None)])
+    assert changes == [(0, "new", None, "IV")]
 
 
 def test_downgrade_lands_on_the_highest_level_still_within_its_quiet_period():
     _, changes = play([(0, "II"), (1, "IV"), (10, "IV"), (24.5, "IV"), (30, "watch"), (55, None)])
-    assert changes == [(0, "new", None, "II"), (24.5, "downgrade", "II", "IV"),
+    # below II and III since 1 h: at 30 h both quiet periods have run out, IV's has not
+    # (below IV only since 30 h), so II -> IV; then IV -> watch 24 h later
+    assert changes == [(0, "new", None, "II"), (30, "downgrade", "II", "IV"),
                        (55, "downgrade", "IV", "watch")]
 
 
@@ -67,7 +76,7 @@ def test_watch_never_held_raises_nothing_and_old_checkpoint_records_load():
     _, changes = play([(0, "watch"), (5, "watch"), (9, None)])
     assert changes == []
     old = record(["III", 2, 1])
-    assert (old["level"], old["n"], old["held"], old["last"]) == ("III", 2, 1, {})
+    assert (old["level"], old["n"], old["held"], old["below"]) == ("III", 2, 1, {})
     entry, change = observe(["III", 2, 1], "II", h(0), lambda _lv: 24)
     assert (change.kind, change.n, entry["n"]) == ("up", 2, 3)
 
@@ -98,7 +107,6 @@ def test_changes_chain_and_no_downgrade_within_the_quiet_period(steps, quiet_h):
     entry, graded_before = None, []
     last = None
     for at, graded in steps:
-        before = list(graded_before)
         if graded is None:
             entry, change = settle(entry, h(at), lambda _lv: quiet_h)
         else:
@@ -111,8 +119,11 @@ def test_changes_chain_and_no_downgrade_within_the_quiet_period(steps, quiet_h):
         assert change.previous == last or (change.kind == "new" and change.previous in (None, "watch"))
         assert (RANK[change.level] < RANK[change.previous or "watch"]) == (change.kind in ("new", "up"))
         if change.kind == "downgrade":
-            recent = [lv for t, lv in before if at - t < quiet_h]
-            assert all(RANK[lv] > RANK[change.previous] for lv in recent), (at, change, recent)
+            # graded below the held level, continuously, for the whole quiet period
+            seen = list(enumerate(graded_before))  # the gradings so far, this one included
+            last_at_or_above = max(i for i, (_t, lv) in seen if RANK[lv] <= RANK[change.previous])
+            first_below = next(t for i, (t, lv) in seen if i > last_at_or_above)
+            assert at - first_below >= quiet_h, (at, change, graded_before)
         last = change.level
 
 

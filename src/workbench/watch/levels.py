@@ -6,11 +6,13 @@ holds a level per event:
 
 - a **raise** (the graded level is above the held level) is taken at once: alert ``new``
   (first time at I-IV) or ``up``; the time the level was reached is recorded;
-- a **downgrade** waits: the held level stays until the event has been graded below it
-  for the level's quiet period (``quiet_hours``); then the held level drops to the highest
-  level the event was graded at within that level's quiet period, and the alert is
-  ``downgrade``. The sweep runs at every step, so a downgrade falls due with the clock even
-  when no post arrives.
+- a **downgrade** waits: the held level stays until the event has been graded below it,
+  continuously, for the level's quiet period (``quiet_hours``), counted from the first
+  grading below it; one grading at or above it resets that clock. Then the held level
+  drops to the highest level the event has not yet been below for that level's own quiet
+  period (often the graded level), and the alert is ``downgrade``. An event that simply
+  goes silent keeps its level (its grading stands). The sweep runs at every step, so a
+  downgrade falls due with the clock even when no post arrives.
 
 Quiet period of a level (hours), first match wins:
 
@@ -32,7 +34,7 @@ Each event's record (``WatchState.levels[event_id]``, a JSON object in the check
     reached_at  when the held level was reached (deadlines run from here)
     first_seen  the event's first post (kept for the trace)
     nature      the nature of the latest grading (quiet periods may depend on it)
-    last        {level: last time the event was graded at or above it}
+    below       {level: since when the event has been graded below it (absent: it is not)}
 """
 
 from __future__ import annotations
@@ -121,10 +123,10 @@ def record(entry: Any) -> dict:
         return entry
     if entry is None:
         return {"level": None, "graded": None, "n": 0, "held": 0, "reached_at": None,
-                "first_seen": None, "last": {}}
+                "first_seen": None, "below": {}}
     level, n, held = (list(entry) + [None, 0, 0])[:3]
     return {"level": level, "graded": level, "n": n, "held": held, "reached_at": None,
-            "first_seen": None, "last": {}}
+            "first_seen": None, "below": {}}
 
 
 def held_level(entry: Mapping) -> str | None:
@@ -133,22 +135,24 @@ def held_level(entry: Mapping) -> str | None:
 
 
 def _mark(entry: dict, graded: str, now: datetime) -> None:
-    """Note that the event was graded ``graded`` at ``now`` (for every level at or below it)."""
-    stamp = _iso(now)
+    """Note that the event was graded ``graded`` at ``now``: levels above it start (or keep)
+    their time below; levels at or below it are reached again."""
     for level in LEVELS:
-        if RANK[level] >= RANK[graded]:
-            entry["last"][level] = stamp
+        if RANK[level] < RANK[graded]:
+            entry["below"].setdefault(level, _iso(now))
+        else:
+            entry["below"].pop(level, None)
 
 
 def _settled(entry: dict, now: datetime, quiet: Callable[[str], float]) -> str:
-    """The level to hold now: the highest level graded at or above within its quiet period
-    (the graded level itself at least)."""
+    """The level to hold now: the highest level (at most the held one) that the event has
+    not been below for its quiet period yet; the graded level at least."""
     graded = entry["graded"] or WATCH
     for level in LEVELS:
         if RANK[level] >= RANK[graded] or RANK[level] < RANK.get(entry["level"] or WATCH, RANK[WATCH]):
             continue
-        last = _time(entry["last"].get(level))
-        if last is not None and now - last < timedelta(hours=quiet(level)):
+        since = _time(entry["below"].get(level))
+        if since is None or now - since < timedelta(hours=quiet(level)):
             return level
     return graded
 
@@ -158,7 +162,7 @@ def observe(entry: Any, graded: str, now: datetime, quiet: Callable[[str], float
             ) -> tuple[dict, Change | None]:
     """The event was graded ``graded`` at ``now``: its new record and the change, if any."""
     entry = record(entry)
-    entry = {**entry, "graded": graded, "last": dict(entry["last"])}
+    entry = {**entry, "graded": graded, "below": dict(entry.get("below") or {})}
     if nature is not None:
         entry["nature"] = nature
     if first_seen is not None and entry.get("first_seen") is None:
@@ -198,8 +202,8 @@ def downgrade_due(entry: Any, quiet: Callable[[str], float]) -> datetime | None:
     e = record(entry)
     if e["level"] is None or e["graded"] is None or RANK[e["graded"]] <= RANK[e["level"]]:
         return None
-    last = _time(e["last"].get(e["level"]))
-    return None if last is None else last + timedelta(hours=quiet(e["level"]))
+    since = _time((e.get("below") or {}).get(e["level"]))
+    return None if since is None else since + timedelta(hours=quiet(e["level"]))
 
 
 def pending(levels: Mapping[str, Any]) -> list[str]:
