@@ -13,8 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from workbench.schema import ASSIGNMENT_SCHEMA, FINDINGS_SCHEMA, GRADING_SCHEMA, conform
+from workbench.watch.loop import WatchLoop
 from workbench.watch.quarantine import QuarantineLog, read_isolated
 from workbench.watch.sources import SourceDir
 from workbench.watch.stages import WorkbenchPipeline
@@ -138,3 +141,49 @@ def test_poison_row_and_a_file_that_kills_the_reader_do_not_stall_the_watch(tmp_
     assert again.returncode == 0, again.stdout + again.stderr
     assert _held_posts(state) == posts
     assert len((state / "quarantine.jsonl").read_text("utf-8").splitlines()) == len(entries)
+
+
+class _FindingsFailOn(WorkbenchPipeline):
+    """Real reader; every post is event E1 (no embedder); the findings step raises on a
+    post holding 毒 (a value the reader took but a later stage cannot); level IV."""
+
+    def assign(self, new_posts, *, posts, assignments, ledger):
+        return conform(new_posts.select("post_id", event_id=pl.lit("E1"), how=pl.lit("cluster")),
+                       ASSIGNMENT_SCHEMA), ledger
+
+    def findings(self, posts, assignments):
+        if posts["text"].str.contains("毒").any():
+            raise OverflowError("Python int too large to convert to C long")
+        return conform(posts.select(
+            event_id=pl.lit("E1"), title=pl.lit("t"), n_posts=pl.len().cast(pl.Int64),
+            first_seen=pl.col("created_at").min(), last_seen=pl.col("created_at").max()),
+            FINDINGS_SCHEMA)
+
+    def grade(self, findings, *, now):
+        return conform(findings.select("event_id", level=pl.lit("IV"), nature=pl.lit("social")),
+                       GRADING_SCHEMA)
+
+
+def test_a_file_that_breaks_a_later_stage_is_quarantined_and_the_rest_goes_on(tmp_path):
+    src = _folder(tmp_path)
+    (src / "posts02.jsonl").unlink()
+    (src / "posts04.jsonl").write_text(
+        _post("d1", 6, 1).replace("江城化工厂爆炸", "毒"), "utf-8")
+    (src / "posts05.jsonl").write_text(_post("e1", 7, 1), "utf-8")
+    old = time.time() - 5
+    for p in src.iterdir():
+        os.utime(p, (old, old))
+    state = tmp_path / "state"
+    with WatchLoop(state, _FindingsFailOn(), source=SourceDir(src, settle_s=0)) as loop:
+        loop.run(once=True, max_steps=20)
+        held = set(loop.state.posts["post_id"].to_list())
+        files = set(loop.state.files)
+    assert held == {"weibo:a1", "weibo:a2", "weibo:c1", "weibo:e1"}
+    assert {"posts01.jsonl", "posts03.jsonl", "posts04.jsonl", "posts05.jsonl"} <= files
+    entries = [json.loads(x) for x in (state / "quarantine.jsonl").read_text("utf-8").splitlines()]
+    assert [(e["source_file"], e["reason"]) for e in entries] == [("posts04.jsonl", "processing_failed")]
+    assert "OverflowError" in entries[0]["detail"]
+    # a restart reads nothing again and fails nothing
+    with WatchLoop(state, _FindingsFailOn(), source=SourceDir(src, settle_s=0)) as loop:
+        step = loop.step()
+        assert (step.files, step.new_posts) == (0, 0)

@@ -182,6 +182,16 @@ class WatchLoop:
             if not stamps:
                 return [], empty(POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
+        elif note.get("failed") and len(note["files"]) == 1:  # it failed alone: poison
+            [stamp] = note["files"]
+            self.quarantine.add([file_entry(stamp, batch, "processing_failed", note["failed"])])
+            self.state.stats["quarantined_files"] = self.state.stats.get("quarantined_files", 0) + 1
+            log.error("%s: quarantined as a whole file (processing_failed): %s", stamp.path, note["failed"])
+            self.store.write_pending(batch, [stamp])
+            return [stamp], empty(POST_SCHEMA), 0
+        elif note.get("failed"):  # the batch failed: its first file alone (the rest come later)
+            stamps, attempts, suspect = note["files"][:1], 0, None
+            self.store.write_pending(batch, stamps)
         else:  # a crash cut this batch short: the same files, one more attempt noted
             stamps, attempts, suspect = note["files"], note["attempts"] + 1, note.get("reading")
             self.store.write_pending(batch, stamps, attempts=attempts, reading=suspect)
@@ -214,7 +224,33 @@ class WatchLoop:
 
     # -- one step -------------------------------------------------------------------------
     def step(self, posts: pl.DataFrame | None = None, *, cursor: datetime | None = None) -> StepResult:
-        """Run one batch: files from the source folder, or ``posts`` given (replay)."""
+        """Run one batch: files from the source folder, or ``posts`` given (replay).
+
+        A batch of files whose processing raises (a value the reader took but a later stage
+        cannot) is not retried as it was: the state is reloaded from the last checkpoint,
+        the failure is noted in ``pending.json``, and the next step takes the batch's first
+        file alone; a single file that still fails is quarantined (``quarantine.jsonl``) and
+        recorded as read. The files beside it go on; nothing replays into the same crash."""
+        self._batch_stamps: list = []
+        try:
+            return self._step(posts, cursor=cursor)
+        except Exception as exc:  # noqa: BLE001 - attributed to the batch's files, see above
+            stamps = self._batch_stamps
+            if not stamps or isinstance(exc, OSError | MemoryError):  # not the content's doing
+                raise
+            batch = self.state.batch + 1
+            note = self.store.pending_note(batch) or {"attempts": 0}
+            detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            log.error("batch %d (%d files) failed: %s; %s", batch, len(stamps), detail,
+                      "quarantining the file" if len(stamps) == 1 else "retrying its first file alone")
+            self.store.write_pending(batch, stamps, attempts=note["attempts"], failed=detail)
+            self.state = self.store.load()  # the last checkpoint is the truth
+            self._escalation_primed = False
+            self._unsaved_posts, self._unsaved_assign = [], []
+            self._ledger_dirty = self._gradings_dirty = False
+            return StepResult(batch=batch, files=len(stamps))
+
+    def _step(self, posts: pl.DataFrame | None, *, cursor: datetime | None) -> StepResult:
         started = time.perf_counter()
         state = self.state
         batch = state.batch + 1
@@ -223,6 +259,7 @@ class WatchLoop:
         stamps: list = []
         if posts is None and self.source is not None:
             stamps, posts, result.quarantined = self._file_inputs(batch)
+            self._batch_stamps = stamps
             result.files = len(stamps)
         if posts is None:
             posts = empty(POST_SCHEMA)
@@ -309,6 +346,7 @@ class WatchLoop:
             result.seconds = time.perf_counter() - started
             return result
 
+        self._batch_stamps = []  # from here on a failure is not the files' doing
         # 1. the feed (fsync): an alert exists once it is here
         t = time.perf_counter()
         result.alerts = self.feed.append_new(alerts)

@@ -158,11 +158,12 @@ class StateDir:
 
     # -- write-ahead note of the next batch's files ----------------------------------------
     def write_pending(self, batch: int, stamps: list[FileStamp], *, attempts: int = 0,
-                      reading: str | None = None) -> None:
+                      reading: str | None = None, failed: str | None = None) -> None:
         """``attempts``: earlier starts of this batch (cut short by a crash); ``reading``: the
-        file being read when reading file by file (see ``quarantine.py``)."""
+        file being read when reading file by file (see ``quarantine.py``); ``failed``: the
+        error that processing the batch raised (see ``WatchLoop.step``)."""
         note = {"batch": batch, "files": [s.to_dict() for s in stamps], "attempts": attempts,
-                "reading": reading}
+                "reading": reading, "failed": failed}
         atomic_write_bytes(self.root / "pending.json", orjson.dumps(note))
 
     def pending_note(self, batch: int) -> dict | None:
