@@ -129,9 +129,12 @@ def run(args: argparse.Namespace) -> int:
 
             def summary(step):
                 if step.committed and not args.quiet:
+                    undelivered = len(loop.outbox.pending()) if loop.outbox else 0
+                    late = (f", {undelivered} undelivered (webhook: {loop.outbox.last_error})"
+                            if undelivered else "")
                     print(f"batch {step.batch}: {step.files} files, {step.new_posts} new posts, "
                           f"{step.duplicates} duplicates, {step.touched} events touched, "
-                          f"{len(step.alerts)} alerts ({step.seconds:.2f} s)", flush=True)
+                          f"{len(step.alerts)} alerts{late} ({step.seconds:.2f} s)", flush=True)
 
             loop.run(interval=args.interval, once=args.once, on_step=summary)
     except (StateLocked, FileNotFoundError) as exc:
