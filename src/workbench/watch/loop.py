@@ -320,16 +320,15 @@ class WatchLoop:
         down_alerts, settled = self._downgrades(all_gradings, all_findings, now, batch, skip=levels)
         level_alerts += down_alerts
         levels.update(settled)
-        gradings_in = self._with_reached(gradings, levels)
-        all_gradings_in = self._with_reached(all_gradings, {**state.levels, **levels})
         t = time.perf_counter()
         if self._escalation_primed:
-            escalations = self.pipeline.escalations(gradings_in, findings, now=now)
+            escalations = self.pipeline.escalations(self._with_reached(gradings, levels), findings, now=now)
         else:  # first call since start: the escalation state is rebuilt from all events
             reset = getattr(self.pipeline, "reset_escalations", None)
             if reset is not None:  # a pipeline object reused by another loop forgets its events
                 reset()
-            escalations = self.pipeline.escalations(all_gradings_in, all_findings, now=now)
+            escalations = self.pipeline.escalations(
+                self._with_reached(all_gradings, {**state.levels, **levels}), all_findings, now=now)
             self._escalation_primed = True
         self._tick("escalations", t)
         esc_alerts = [
