@@ -190,6 +190,9 @@ def main() -> int:
                              "the cascades replayed so far)")
     parser.add_argument("--baseline-events", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline runs")
+    parser.add_argument("--quiet-hours", default=None, metavar="H | LEVEL=H,...",
+                        help="the main replay's quiet periods (as workbench watch --quiet-hours; "
+                             "default: the rules' defaults)")
     parser.add_argument("--no-flap-baseline", action="store_true",
                         help="skip the replay without hysteresis (--quiet-hours 0) that the "
                              "flapping figures are compared with")
@@ -228,9 +231,12 @@ def main() -> int:
     data = subset(posts, args.events or None, args.every)
     n_roots = data.filter(pl.col("kind") == "original").height
     label = f"replay ({n_roots} cascades, {data.height:,} posts)"
+    from workbench.watch.cli import _quiet_hours
+
+    quiet = _quiet_hours(args.quiet_hours) if args.quiet_hours else None
     result, rss, alerts, gradings, findings, _ = run_replay(
         data, tick_s=args.tick, label=label, max_tick_s=args.max_tick, min_posts=args.min_posts,
-        max_wall_s=args.max_wall)
+        max_wall_s=args.max_wall, quiet_hours=quiet)
     if result.stopped:
         done = data.filter((pl.col("kind") == "original") & (pl.col("created_at") < result.end))
         print(f"replay stopped by --max-wall at {result.end}: {done.height} of {n_roots} "
@@ -238,7 +244,7 @@ def main() -> int:
     per_event = latency(alerts, gradings, findings)
     n_events = gradings.height
     flaps = flapping(alerts, n_events)
-    print_flapping(label + ", hysteresis (default quiet periods)", flaps)
+    print_flapping(label + f", hysteresis (quiet periods: {args.quiet_hours or 'rules defaults'})", flaps)
     if not args.no_flap_baseline:
         # baseline: the same replay without hysteresis (a level drops as soon as it is
         # graded lower, the watch's behaviour before)
