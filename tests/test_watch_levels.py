@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,9 +84,13 @@ def test_watch_never_held_raises_nothing_and_old_checkpoint_records_load():
 
 def test_quiet_periods_come_from_the_follow_up_measures_unless_configured():
     rs = load_ruleset(ROOT / "rules")
-    policy = LevelPolicy(rs)
     follow = {lv: rs.deadline_hours(lv, "follow_up") for lv in ("I", "II", "III", "IV")}
-    assert {lv: policy.quiet_hours(lv) for lv in follow} == follow
+    bare = dataclasses.replace(rs, levels={k: {f: v for f, v in d.items() if f != "quiet_hours"}
+                                           for k, d in rs.levels.items()})
+    assert {lv: LevelPolicy(bare).quiet_hours(lv) for lv in follow} == follow
+    policy = LevelPolicy(rs)  # rules/levels.yaml sets quiet_hours at IV
+    assert policy.quiet_hours("IV") == rs.levels["IV"]["quiet_hours"] == 168
+    assert [policy.quiet_hours(lv) for lv in ("I", "II", "III")] == [follow[lv] for lv in ("I", "II", "III")]
     assert LevelPolicy(rs, 6).quiet_hours("II") == 6
     assert LevelPolicy(rs, {"IV": 12}).quiet_hours("IV") == 12
     assert LevelPolicy(rs, {"IV": 12}).quiet_hours("III") == follow["III"]

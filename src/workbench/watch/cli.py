@@ -61,8 +61,8 @@ def register(subparsers) -> None:
                    help="hysteresis: a level holds until the event has been graded below it for "
                         "this many hours, then a 'downgrade' alert (one number for every level, "
                         "or e.g. 'IV=24,III=72'). Default: the level's quiet_hours in "
-                        "rules/levels.yaml, else its follow_up measure's deadline "
-                        "(rules/measures.yaml: 168 h at I-III, 72 h at IV); 0 = downgrade at once")
+                        "rules/levels.yaml (168 h at IV), else its follow_up measure's deadline "
+                        "(rules/measures.yaml: 168 h at I-III); 0 = downgrade at once")
     p.add_argument("--rules", type=Path, default=None, help="rules folder (default: rules/)")
     p.add_argument("--embedder", default=None, help="embedding model name (default: the project's)")
     p.add_argument("--quiet", action="store_true", help="print alerts only, no step summaries")

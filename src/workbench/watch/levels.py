@@ -18,10 +18,11 @@ Quiet period of a level (hours), first match wins:
 
 1. the watch's own setting (``workbench watch --quiet-hours H``, ``WatchLoop(quiet_hours=)``:
    one number for every level, or ``{level: hours}``);
-2. ``quiet_hours`` of the level in ``rules/levels.yaml`` (optional);
+2. ``quiet_hours`` of the level in ``rules/levels.yaml`` (optional; the shipped rules set
+   168 h at IV, measured: with IV's 72 h follow-up, 2.8% of CED events still flapped);
 3. the deadline of the level's ``follow_up`` measure in ``rules/measures.yaml`` (后续跟踪与
-   评估: the plan's own window for watching an event after its response; 168 h at I-III,
-   72 h at IV with the shipped rules), for the event's nature;
+   评估: the plan's own window for watching an event after its response; 168 h at I-III
+   with the shipped rules), for the event's nature;
 4. the longest deadline among the level's measures; 0 when the level prescribes none (or no
    rule set is known: then a downgrade is immediate, the watch's behaviour before hysteresis).
 
