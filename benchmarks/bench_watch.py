@@ -22,6 +22,12 @@ bursts keep ``--tick`` resolution, trickles are graded once per ``--max-tick`` a
 The baseline is the naive watch as it was: ``--tick`` slices, every event re-graded at every
 step; the same slice is also replayed incrementally at ``--tick`` without widening.
 
+Stability of levels, in the same run: alerts per event and the share of events that *flap*
+(their level goes down and up again within 24 h), with the watch's hysteresis (default
+quiet periods, ``workbench.watch.levels``) and, as the baseline, the same replay without it
+(quiet period 0: a level drops as soon as a grading is lower). ``--no-flap-baseline`` skips
+that second replay.
+
 Data: ``../shared/data/weibo-ced-dev`` (skips with a message when absent).
 """
 
@@ -55,7 +61,7 @@ def subset(posts, n_events: int | None, every: int | None = None):
 
 def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = "replay",
                max_tick_s: float | None = None, min_posts: int = 1,
-               max_wall_s: float | None = None):
+               max_wall_s: float | None = None, quiet_hours: float | None = None):
     import polars as pl
     import psutil
 
@@ -68,7 +74,7 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
     pipeline = WorkbenchPipeline()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
-        loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0)
+        loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
         loop.regrade_all = regrade_all
         result = replay(loop, posts, tick_s=tick_s, progress=True, max_tick_s=max_tick_s,
                         min_posts=min_posts, max_wall_s=max_wall_s)
@@ -116,6 +122,53 @@ def latency(alerts, gradings, findings):
     return per_event
 
 
+LOWER_KINDS = ("down", "downgrade")  # 'down': the loop's name before hysteresis
+
+
+def flapping(alerts, n_events: int, window_h: float = 24.0) -> dict:
+    """Alerts per event and flapping: an event *flaps* when its level goes down and up again
+    within ``window_h`` hours (a lowering alert followed by a raise within the window)."""
+    from datetime import datetime, timedelta
+
+    per_event: dict[str, list] = {}
+    for a in alerts:
+        per_event.setdefault(a["event_id"], []).append(a)
+    flappers, examples = 0, []
+    window = timedelta(hours=window_h)
+    for rows in per_event.values():
+        levels = sorted((datetime.fromisoformat(a["at"].replace("Z", "+00:00")), a["kind"])
+                        for a in rows if a["kind"] != "escalation")
+        downs = [t for t, kind in levels if kind in LOWER_KINDS]
+        ups = [t for t, kind in levels if kind == "up"]
+        if any(d <= u <= d + window for d in downs for u in ups):
+            flappers += 1
+            if len(examples) < 3:
+                examples.append(" ".join(
+                    f"{a['at'][:16]} {a['kind']} {a.get('previous_level')}->{a['level']}"
+                    for a in sorted(rows, key=lambda a: a["at"]) if a["kind"] != "escalation"))
+    level_alerts = sum(1 for a in alerts if a["kind"] != "escalation")
+    lowering = sum(1 for a in alerts if a["kind"] in LOWER_KINDS)
+    return {
+        "events": n_events,
+        "alerts_per_event": len(alerts) / n_events if n_events else float("nan"),
+        "level_alerts_per_event": level_alerts / n_events if n_events else float("nan"),
+        "lowering_alerts": lowering,
+        "max_alerts_one_event": max((len(v) for v in per_event.values()), default=0),
+        "flapping_events": flappers,
+        "flapping_share": flappers / n_events if n_events else float("nan"),
+        "examples": examples,
+    }
+
+
+def print_flapping(label: str, f: dict) -> None:
+    print(f"[{label}] alerts per event {f['alerts_per_event']:.2f} (level changes "
+          f"{f['level_alerts_per_event']:.2f}; most for one event {f['max_alerts_one_event']}); "
+          f"lowering alerts {f['lowering_alerts']}; events that flap (down and up again within "
+          f"24 h): {f['flapping_events']} of {f['events']} = {f['flapping_share']:.1%}")
+    for example in f["examples"]:
+        print(f"  flapping event: {example}")
+
+
 def describe(series) -> str:
     return (f"median {series.median():.2f} h, p90 {series.quantile(0.9, 'nearest'):.2f} h "
             f"(n={series.len()})")
@@ -137,6 +190,12 @@ def main() -> int:
                              "the cascades replayed so far)")
     parser.add_argument("--baseline-events", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline runs")
+    parser.add_argument("--quiet-hours", default=None, metavar="H | LEVEL=H,...",
+                        help="the main replay's quiet periods (as workbench watch --quiet-hours; "
+                             "default: the rules' defaults)")
+    parser.add_argument("--no-flap-baseline", action="store_true",
+                        help="skip the replay without hysteresis (--quiet-hours 0) that the "
+                             "flapping figures are compared with")
     args = parser.parse_args()
     if not DATA.exists():
         print(f"bench_watch: {DATA} not found; skipped")
@@ -172,15 +231,34 @@ def main() -> int:
     data = subset(posts, args.events or None, args.every)
     n_roots = data.filter(pl.col("kind") == "original").height
     label = f"replay ({n_roots} cascades, {data.height:,} posts)"
+    from workbench.watch.cli import _quiet_hours
+
+    quiet = _quiet_hours(args.quiet_hours) if args.quiet_hours else None
     result, rss, alerts, gradings, findings, _ = run_replay(
         data, tick_s=args.tick, label=label, max_tick_s=args.max_tick, min_posts=args.min_posts,
-        max_wall_s=args.max_wall)
+        max_wall_s=args.max_wall, quiet_hours=quiet)
     if result.stopped:
         done = data.filter((pl.col("kind") == "original") & (pl.col("created_at") < result.end))
         print(f"replay stopped by --max-wall at {result.end}: {done.height} of {n_roots} "
               f"cascades had started; the figures below cover those")
     per_event = latency(alerts, gradings, findings)
     n_events = gradings.height
+    flaps = flapping(alerts, n_events)
+    print_flapping(label + f", hysteresis (quiet periods: {args.quiet_hours or 'rules defaults'})", flaps)
+    if not args.no_flap_baseline:
+        # baseline: the same replay without hysteresis (a level drops as soon as it is
+        # graded lower, the watch's behaviour before)
+        _, _, base_alerts, base_gradings, *_ = run_replay(
+            data, tick_s=args.tick, label=label + ", baseline without hysteresis",
+            max_tick_s=args.max_tick, min_posts=args.min_posts, max_wall_s=args.max_wall,
+            quiet_hours=0.0)
+        base = flapping(base_alerts, base_gradings.height)
+        print_flapping(label + ", baseline without hysteresis (quiet 0)", base)
+        ratio = (flaps["alerts_per_event"] / base["alerts_per_event"]
+                 if base["alerts_per_event"] else float("nan"))
+        print(f"hysteresis vs none on the same replay: flapping {flaps['flapping_share']:.1%} vs "
+              f"{base['flapping_share']:.1%}; alerts per event {flaps['alerts_per_event']:.2f} vs "
+              f"{base['alerts_per_event']:.2f} -> ratio {ratio:.2f}x")
     levels = gradings.group_by("level").len().sort("level")
     print("final levels: " + ", ".join(f"{r['level']}: {r['len']}" for r in levels.iter_rows(named=True)))
     if per_event is None:

@@ -51,7 +51,7 @@ TRUTH = {
     "scenario": "handmade", "title": "测试事件", "seed": 0, "incident_event": "SIM-x", "nature": "social",
     "type": "chemical_explosion", "intended_level": "II", "onset": ONSET.isoformat(), "posts": 200,
     "incident_posts": 110, "files": {"weibo": 200},
-    "responders": {"start_response": 0.5, "investigate": 4, "publish_info": None, "expert_interpretation": 3},
+    "responders": {"start_response": 0.5, "investigate": 4.5, "publish_info": None, "expert_interpretation": 3},
     "timeline": [{"at": ONSET.isoformat(), "hours_after_onset": 0, "what": "onset", "detail": "事件发生"}],
 }
 
@@ -76,9 +76,12 @@ def test_track_detection_and_accuracy():
 def test_measures_on_time_late_missing_unprescribed():
     score = evaluate(timeline(), TRUTH)
     status = {m["measure"]: m for m in score.measures}
-    assert status["start_response"]["status"] == "on_time"  # detection 1 h + 0.5 h <= 2 h
-    assert status["investigate"]["status"] == "late"  # 1 h + 4 h > 4 h
-    assert status["investigate"]["late_hours"] == pytest.approx(1.0)
+    # deadlines run from when IV was reached (1 h), not from the first post (0 h)
+    assert status["start_response"]["status"] == "on_time"  # 1 h + 0.5 h <= 1 h + 2 h
+    assert status["investigate"]["status"] == "late"  # 1 h + 4.5 h > 1 h + 4 h
+    assert status["investigate"]["late_hours"] == pytest.approx(0.5)
+    assert status["investigate"]["level_reached_at"] == ONSET + dt.timedelta(hours=1)
+    assert status["investigate"]["due_from_first_post"] == ONSET + dt.timedelta(hours=4)
     assert status["publish_info"]["status"] == "missing"  # scripted as never done
     assert status["guide_opinion"]["status"] == "missing"  # not scripted, deadline passed in the drill
     assert status["follow_up"]["status"] == "open"  # not scripted, due after the drill ended
@@ -136,15 +139,18 @@ def test_report_files(tmp_path):
     assert (tmp_path / "volume.svg").exists() and (tmp_path / "score.json").exists()
 
 
-def test_deadline_passed_before_it_was_set():
+def test_deadlines_run_from_when_the_level_was_reached():
+    """A late escalation (watch for 6 h, then II) gets the full time of II's measures from
+    6 h; before, they ran from the first post and had passed before they were set."""
     tl = pl.DataFrame([_row(h, "E1", "watch" if h < 6 else "II", 50, 50) for h in range(0, 9)],
                       schema=TIMELINE_SCHEMA)
     score = evaluate(tl, TRUTH)
     start = next(m for m in score.measures if m["measure"] == "start_response")
-    assert start["prescribed_at"] == ONSET + dt.timedelta(hours=6) and start["due_at"] < start["prescribed_at"]
-    assert start["status"] == "late"
-    assert any("passed before they were set" in p for p in score.problems)
-    assert any("from the time the event reaches that level" in s for s in score.suggestions)
+    assert start["prescribed_at"] == start["level_reached_at"] == ONSET + dt.timedelta(hours=6)
+    assert start["due_at"] == ONSET + dt.timedelta(hours=8)
+    assert start["due_from_first_post"] == ONSET + dt.timedelta(hours=2)
+    assert start["status"] == "on_time"  # detected at 6 h, done 0.5 h later
+    assert not any("passed before they were set" in p for p in score.problems)
 
 
 def test_report_keeps_hostile_scenario_text_inert(tmp_path):

@@ -25,11 +25,12 @@ def h(hours: float) -> datetime:
 def test_level_ii_without_official_response_escalates_once():
     with Escalator(RS) as esc:
         assert esc.grading("E1", "II", at=h(0.5), first_seen=T0) == []
-        assert esc.advance(h(4.9)) == []
-        [alert] = esc.advance(h(5.2))
+        assert esc.advance(h(5.4)) == []  # 5 h from reaching II (0.5 h), not from first_seen
+        [alert] = esc.advance(h(5.6))
         assert alert.rule_id == "esc-major-no-response"
         assert (alert.level, alert.escalate_to) == ("II", "I")
-        assert alert.due_at == h(5) and alert.at == h(5.2)
+        assert alert.due_at == h(5.5) and alert.at == h(5.6)
+        assert (alert.reached_at, alert.first_seen) == (h(0.5), T0)  # first_seen kept
         assert "leadership_group" in alert.notify and alert.to_dict()["due_at"].startswith("2024")
         assert esc.advance(h(9)) == []  # once per event, rule and level
 
@@ -52,14 +53,24 @@ def test_rising_level_replaces_the_deadline():
     with Escalator(RS) as esc:
         esc.grading("E4", "IV", at=h(0), first_seen=T0)
         esc.grading("E4", "III", at=h(2))
-        assert esc.advance(h(23)) == []
-        [alert] = esc.advance(h(25))
+        assert esc.advance(h(25)) == []  # III reached at 2 h: due at 26 h
+        [alert] = esc.advance(h(26.5))
         assert (alert.rule_id, alert.level, alert.escalate_to) == (
             "esc-relatively-major-no-response", "III", "II")
-        # graded II at 26 h: its 5-hour deadline has long passed -> escalates at once
-        assert [a.rule_id for a in esc.grading("E4", "II", at=h(26))] == ["esc-major-no-response"]
-        assert esc.advance(h(27)) == []
+        # graded II at 27 h: its 5-hour deadline runs from 27 h, not from the first post
+        assert esc.grading("E4", "II", at=h(27)) == []
+        assert esc.advance(h(31.5)) == []
+        assert [a.rule_id for a in esc.advance(h(32))] == ["esc-major-no-response"]
         assert esc.advance(h(100)) == []  # the IV rule no longer applies: the level rose
+
+
+def test_deadline_runs_from_the_given_reached_time():
+    """The watch says when a level was reached (e.g. after a restart): due from there."""
+    with Escalator(RS) as esc:
+        assert esc.grading("E5", "II", at=h(10), first_seen=T0, reached_at=h(8)) == []
+        [alert] = esc.advance(h(13))
+        assert alert.due_at == h(13) and alert.reached_at == h(8)
+        assert alert.to_dict()["reached_at"].startswith("2024-06-01T16")
 
 
 def test_many_events_and_close():

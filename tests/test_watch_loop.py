@@ -271,13 +271,17 @@ class _Receiver:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        self.ids: list[str] = []
+        self.ids: list[str] = []  # every delivery, repeats included
+        self.alerts: dict[str, dict] = {}  # de-duplicated on the Idempotency-Key header
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.ids.append(body["alert_id"])
+                key = self.headers["Idempotency-Key"]
+                assert key == body["alert_id"]
+                receiver.ids.append(key)
+                receiver.alerts.setdefault(key, body)  # a repeat is acknowledged, not applied
                 self.send_response(204)
                 self.end_headers()
 
@@ -356,10 +360,12 @@ def test_kill_9_at_any_point_loses_nothing_and_repeats_nothing(tmp_path, dataset
     feed = AlertFeed(state / "alerts.jsonl").alerts
     assert feed, "no alerts raised:\n" + "\n".join(logs)
     check_feed(feed)
-    # the webhook got every alert (at-least-once: a kill between the receiver's answer and
-    # the delivery record may resend one alert, never lose one)
-    assert set(receiver.ids) == {a["alert_id"] for a in feed}
-    assert len(receiver.ids) - len(set(receiver.ids)) <= 1
+    # the webhook got every alert exactly once after de-duplication on the Idempotency-Key
+    # header (at-least-once delivery: a kill between the receiver's answer and the delivery
+    # record may resend one alert with the same key, never lose one)
+    assert list(receiver.alerts) == [a["alert_id"] for a in feed]
+    assert all(receiver.alerts[a["alert_id"]] == a for a in feed)
+    assert len(receiver.ids) - len(receiver.alerts) <= 1
     assert held.stats["posts"] == len(want)
 
 
@@ -382,7 +388,7 @@ def test_escalation_on_simulated_clock_once_and_not_after_restart(tmp_path, data
     with WatchLoop(state, pipeline, clock=SimulatedClock(start), checkpoint_s=0) as loop:
         replay(loop, posts, tick_s=300, tail_hours=80, live_hours=200)
         alerts = list(loop.feed.alerts)
-        levels = {e: v[0] for e, v in loop.state.levels.items()}
+        levels = {e: v["level"] for e, v in loop.state.levels.items()}
         first_seen = dict(loop.state.findings.select("event_id", "first_seen").iter_rows())
     check_feed(alerts)
     esc = [a for a in alerts if a["kind"] == "escalation"]

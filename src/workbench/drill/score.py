@@ -190,15 +190,28 @@ def grading_accuracy(track: pl.DataFrame, intended: str, *, since: dt.datetime |
 
 def prescribed_measures(timeline: pl.DataFrame, *, match_share: float = 0.5) -> list[dict[str, Any]]:
     """Measures prescribed for the incident over the drill: each measure once, with the earliest
-    (strictest) deadline any grading gave it and the level that prescribed it."""
+    (strictest) deadline any grading gave it and the level that prescribed it.
+
+    A deadline runs from when the incident first reached the level that prescribed it (or a
+    higher one), as in the watch, not from the event's first post: ``due_at`` = that time +
+    ``deadline_hours``; the grading's own due time (from the first post) is kept as
+    ``due_from_first_post``."""
     tl = timeline.filter(
         (pl.col("incident_posts") / pl.col("n_posts").clip(lower_bound=1)) >= match_share
     ).filter(pl.col("level_rank") < RANK[WATCH])
     if tl.height == 0:
         return []
+    reached = {lv: tl.filter(pl.col("level_rank") <= RANK[lv])["at"].min() for lv in LEVELS}
     rows = (
         tl.select("at", "level", "measures").explode("measures").drop_nulls("measures")
-        .unnest("measures").sort("due_at", "at", nulls_last=True)
+        .unnest("measures")
+        .with_columns(
+            level_reached_at=pl.col("level").replace_strict(reached, return_dtype=UTC_TIME),
+            due_from_first_post=pl.col("due_at"),
+        )
+        .with_columns(due_at=pl.col("level_reached_at") + pl.duration(
+            microseconds=(pl.col("deadline_hours") * 3.6e9).round().cast(pl.Int64)))
+        .sort("due_at", "at", nulls_last=True)
     )
     out: dict[str, dict[str, Any]] = {}
     for r in rows.iter_rows(named=True):
@@ -206,7 +219,9 @@ def prescribed_measures(timeline: pl.DataFrame, *, match_share: float = 0.5) -> 
         if key not in out:
             out[key] = {"measure": key, "rule_measure": r["measure"], "title": r["title"], "owner": r["owner"],
                         "deadline_hours": r["deadline_hours"], "due_at": r["due_at"],
-                        "prescribed_at": r["at"], "level": r["level"]}
+                        "prescribed_at": r["at"], "level": r["level"],
+                        "level_reached_at": r["level_reached_at"],
+                        "due_from_first_post": r["due_from_first_post"]}
     return list(out.values())
 
 

@@ -4,8 +4,8 @@ Each watched event's state is kept here, in Python; every evaluation replays it 
 three facts into one short durable-rules session, deleted right after:
 
 - ``graded``: the highest level reached, with one due time per escalation rule
-  (the event's first_seen + the deadline of the rule's measure at that level, or
-  ``within_hours``);
+  (when the event reached that level + the deadline of the rule's measure at that level,
+  or ``within_hours``; the event's first_seen is kept beside it for the trace);
 - ``response``: an official response was seen (asserted once);
 - ``tick``: the clock.
 
@@ -15,8 +15,12 @@ An escalation rule compiles to the correlated sequence
 the watch drives it with real or simulated time::
 
     esc = Escalator()                       # rules/escalation.yaml
-    esc.grading("E1", "II", at=t0, first_seen=t0)
+    esc.grading("E1", "II", at=t0, first_seen=t0)   # II reached at t0
     esc.advance(t0 + timedelta(hours=6))    # -> [Alert(rule_id='esc-major-no-response', ...)]
+
+Deadlines run from when the level was reached (``grading(..., reached_at=)``, default the
+grading's ``at``), not from the event's first post: a late escalation gets the full time
+its stricter measures allow instead of starting with them already past.
     esc.official_response("E1", at=...)    # stops further escalation of E1
     esc.close("E1")                         # stop watching E1
 """
@@ -49,10 +53,14 @@ class Alert:
     due_at: datetime
     notify: tuple[str, ...]
     because: str
+    reached_at: datetime | None = None  # when ``level`` was reached (the deadline runs from it)
+    first_seen: datetime | None = None  # the event's first post
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["at"], d["due_at"] = self.at.isoformat(), self.due_at.isoformat()
+        for k in ("reached_at", "first_seen"):
+            d[k] = None if d[k] is None else d[k].isoformat()
         d["notify"] = list(self.notify)
         return d
 
@@ -124,8 +132,10 @@ class Escalator:
         return list(self._events)
 
     def grading(self, event_id: str, level: str, at: datetime, *,
-                first_seen: datetime | None = None, nature: str | None = None) -> list[Alert]:
-        """The event was graded ``level`` at ``at``. Only a rise in level changes the state."""
+                first_seen: datetime | None = None, nature: str | None = None,
+                reached_at: datetime | None = None) -> list[Alert]:
+        """The event was graded ``level`` at ``at``. Only a rise in level changes the state;
+        its deadlines run from ``reached_at`` (when the level was reached; default ``at``)."""
         if level not in RANKS:
             raise ValueError(f"unknown level {level!r}")
         ev = self._open(event_id, first_seen or at, nature)
@@ -134,13 +144,14 @@ class Escalator:
         if rank >= ev.rank:
             return alerts
         ev.rank = rank
-        fact: dict[str, Any] = {"t": "graded", "level_rank": rank, "at": _epoch(at)}
+        start = _epoch(reached_at) if reached_at is not None else _epoch(at)
+        fact: dict[str, Any] = {"t": "graded", "level_rank": rank, "at": start}
         for i, r in enumerate(self.rules):
             hours = r.within_hours
             if hours is None and level != WATCH:
                 hours = self.ruleset.deadline_hours(level, r.measure, ev.nature)
             if hours is not None:
-                fact[f"due_{i}"] = round(ev.first_seen + hours * 3600.0, 3)
+                fact[f"due_{i}"] = round(start + hours * 3600.0, 3)
         ev.graded = fact
         return alerts + self._evaluate(event_id, ev)
 
@@ -162,14 +173,17 @@ class Escalator:
     def observe(self, gradings: pl.DataFrame, at: datetime,
                 findings: pl.DataFrame | None = None) -> list[Alert]:
         """Feed a ``grade()`` result (and optionally the findings, for first_seen and the first
-        official response) at clock time ``at``; returns the alerts."""
+        official response) at clock time ``at``; returns the alerts. A ``level_reached_at``
+        column (the watch adds it) says when each event reached its level (default ``at``)."""
         info: dict[str, dict] = {}
         if findings is not None:
             cols = [c for c in ("event_id", "first_seen", "first_official_response_at", "nature")
                     if c in findings.columns]
             info = {r["event_id"]: r for r in findings.select(cols).to_dicts()}
         alerts: list[Alert] = []
-        for row in gradings.select("event_id", "level", "nature", "measures").to_dicts():
+        cols = ["event_id", "level", "nature", "measures"]
+        cols += ["level_reached_at"] if "level_reached_at" in gradings.columns else []
+        for row in gradings.select(cols).to_dicts():
             eid, f = row["event_id"], info.get(row["event_id"], {})
             first_seen = f.get("first_seen")
             if first_seen is None and row["measures"]:
@@ -179,8 +193,10 @@ class Escalator:
             if resp is not None and resp <= at:  # the response comes first on the clock
                 self._open(eid, first_seen or at, row["nature"])
                 alerts += self.official_response(eid, resp)
+            reached = row.get("level_reached_at")
             alerts += self.grading(eid, row["level"], at, first_seen=first_seen or at,
-                                   nature=row["nature"])
+                                   nature=row["nature"],
+                                   reached_at=reached if reached is not None and reached <= at else None)
         return alerts + self.advance(at)
 
     def close(self, event_id: str) -> None:
@@ -274,13 +290,15 @@ class Escalator:
             ev.alerted.add(key)
             out.append(Alert(event_id=event_id, rule_id=r.id, at=_dt(k["at"]), level=level,
                              escalate_to=r.escalate_to, due_at=_dt(g[f"due_{i}"]),
-                             notify=r.notify, because=r.because))
+                             notify=r.notify, because=r.because, reached_at=_dt(g["at"]),
+                             first_seen=_dt(ev.first_seen)))
         return out
 
 
 def run_fixture(ruleset: RuleSet, steps: tuple[dict, ...], rule_id: str,
                 evaluator: str = "engine") -> bool:
-    """Play a fixture timeline (hours from first_seen); whether ``rule_id`` escalated."""
+    """Play a fixture timeline (hours from first_seen; deadlines run from each ``grade``
+    step that raised the level); whether ``rule_id`` escalated."""
     t0 = datetime(2020, 1, 1, tzinfo=UTC)
     esc = Escalator(ruleset, evaluator=evaluator)
     alerts: list[Alert] = []

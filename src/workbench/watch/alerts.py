@@ -3,15 +3,21 @@
 An **alert** is a JSON object (one line in the feed)::
 
     alert_id        deterministic id (same inputs -> same id), e.g. 'A-3f9c...'
-    kind            'new' (first seen at a level) | 'up' | 'down' | 'escalation'
+    kind            'new' (first seen at a level) | 'up' | 'downgrade' (the event was graded
+                    below its level for the level's quiet period: see levels.py) | 'escalation'
     event_id, title
-    level, level_name, colour, previous_level ('watch' or null when new)
+    level, level_name, colour   the level held (the name and colour are that level's own)
+    previous_level  the level held before ('watch' or null when new)
+    graded_level    the level of the latest grading (below ``level`` during a quiet period)
+    level_reached_at, first_seen   when the level was reached (deadlines run from it) and
+                    the event's first post
     at              when it was raised (clock time, ISO 8601 UTC)
     batch           loop batch number that raised it
     why             the grading trace: each fired rule, its level, because, matched values
     fired_rules     rule ids
     owners          owner roles of the prescribed measures
-    deadlines       measures: measure, title, owner, deadline_hours, due_at
+    deadlines       the level's measures: measure, title, owner, deadline_hours, due_at
+                    (= level_reached_at + deadline_hours; escalations: from the escalation)
     key_figures     a few findings (n_posts, first_seen, negative_share, ...)
     rules_version, rules_hash
     escalation      (escalation alerts only) what was due, when, and why it escalated
@@ -23,11 +29,18 @@ watch avoids repeating an alert.
 
 **Webhook**: ``Outbox`` delivers every feed alert not yet delivered, in feed order, with a
 POST of the alert as JSON (header ``Idempotency-Key: <alert_id>``). Delivered ids are
-appended (fsync) to ``delivered.jsonl``. A failing webhook is retried a few times at once
-and then on later loops with exponential backoff; nothing is dropped, because the feed is
-the outbox. Delivery is at-least-once: a crash between the receiver's 2xx and the
-delivered record re-sends that one alert with the same id, so receivers dedupe by id.
-A 4xx other than 408/429 is a permanent refusal: recorded as ``rejected`` and not retried.
+appended (fsync) to ``delivered.jsonl``. Only a 2xx answer is a delivery. A failing webhook
+is retried a few times at once and then on later loops with exponential backoff; nothing
+is dropped, because the feed is the outbox. Delivery is at-least-once: a crash between the
+receiver's 2xx and the delivered record re-sends that one alert with the same key, so
+receivers de-duplicate on ``Idempotency-Key``.
+
+Redirects: 307 and 308 are followed (http(s) only, a few hops) with the method, body and
+headers kept. Any other 3xx (301/302/303 would turn the POST into a body-less GET) is not
+followed: it is a failure, retried with backoff, the alert stays undelivered. So are 401,
+403, 404 (a proxy mid-deploy), 408, 429 and 5xx. Only a refusal of the payload itself
+(400, 413, 415, 422) is recorded as ``rejected`` and not retried: re-sending the same bytes
+cannot succeed.
 """
 
 from __future__ import annotations
@@ -46,7 +59,10 @@ import orjson
 
 log = logging.getLogger("workbench.watch")
 
-ALERT_KINDS = ("new", "up", "down", "escalation")
+ALERT_KINDS = ("new", "up", "downgrade", "escalation")
+#: answers that refuse the payload itself: recorded as rejected, not retried
+REJECTED = frozenset({400, 413, 415, 422})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def alert_id(*parts: object) -> str:
@@ -150,6 +166,20 @@ class AlertFeed(JsonlLog):
         return fresh
 
 
+class _KeepBodyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow 307/308 with the method, body and headers kept; no other redirect."""
+
+    max_redirections = 4
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if code not in (307, 308) or not newurl.startswith(("http://", "https://")):
+            return None  # not followed: urllib raises HTTPError(code), a retried failure
+        return urllib.request.Request(
+            newurl, data=req.data, method=req.get_method(),
+            headers=dict(req.header_items()), origin_req_host=req.origin_req_host,
+        )
+
+
 class WebhookSender:
     """POST one alert as JSON; a few quick retries with exponential backoff."""
 
@@ -169,9 +199,10 @@ class WebhookSender:
         self.attempts = attempts
         self.backoff = backoff
         self.sleep = sleep
+        self._opener = urllib.request.build_opener(_KeepBodyRedirects())
 
     def post(self, alert: dict) -> tuple[str, str]:
-        """('delivered' | 'rejected' | 'failed', detail)."""
+        """('delivered' | 'rejected' | 'failed', detail); only a 2xx is 'delivered'."""
         body = orjson.dumps(alert)
         detail = ""
         for attempt in range(self.attempts):
@@ -181,15 +212,20 @@ class WebhookSender:
                 self.url,
                 data=body,
                 method="POST",
-                headers={"Content-Type": "application/json", "Idempotency-Key": alert["alert_id"]},
+                headers={"Content-Type": "application/json", IDEMPOTENCY_HEADER: alert["alert_id"]},
             )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with self._opener.open(request, timeout=self.timeout) as response:
                     response.read()
-                    return "delivered", f"HTTP {response.status}"
+                    if 200 <= response.status < 300:
+                        return "delivered", f"HTTP {response.status}"
+                    detail = f"HTTP {response.status}"
             except urllib.error.HTTPError as exc:
                 detail = f"HTTP {exc.code}"
-                if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                if 300 <= exc.code < 400:
+                    detail += " redirect not followed (only 307/308 keep the POST body)"
+                exc.close()
+                if exc.code in REJECTED:
                     return "rejected", detail
             except (urllib.error.URLError, OSError) as exc:
                 detail = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
             "Pick up files as they land in SOURCE_DIR (any format the ingest readers know: "
             "a mapping file's data files, a Weibo CED tree, CrisisLexT26), assign new posts "
             "to events, re-grade, and alert when an event first reaches a level I-IV, moves "
-            "up or down, or passes a deadline with no official response (escalation)."
+            "up, is downgraded (after a quiet period below its level), or passes a deadline "
+            "with no official response (escalation)."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -56,10 +57,40 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", type=float, default=None, metavar="S",
                    help="commit the state at most every S seconds (default: after every batch "
                         "when watching a folder, every 10 s in a replay)")
+    p.add_argument("--quiet-hours", type=_quiet_hours, default=None, metavar="H | LEVEL=H,...",
+                   help="hysteresis: a level holds until the event has been graded below it for "
+                        "this many hours, then a 'downgrade' alert (one number for every level, "
+                        "or e.g. 'IV=24,III=72'). Default: the level's quiet_hours in "
+                        "rules/levels.yaml (168 h at IV), else its follow_up measure's deadline "
+                        "(rules/measures.yaml: 168 h at I-III); 0 = downgrade at once")
     p.add_argument("--rules", type=Path, default=None, help="rules folder (default: rules/)")
     p.add_argument("--embedder", default=None, help="embedding model name (default: the project's)")
     p.add_argument("--quiet", action="store_true", help="print alerts only, no step summaries")
     p.set_defaults(func=run)
+
+
+def _quiet_hours(text: str) -> float | dict[str, float]:
+    """'24' -> 24.0; 'IV=24,III=72' -> {'IV': 24.0, 'III': 72.0}."""
+    from workbench.schema import LEVELS
+
+    try:
+        if "=" not in text:
+            value = float(text)
+            if value < 0:
+                raise ValueError
+            return value
+        out = {}
+        for part in text.split(","):
+            level, _, hours = part.partition("=")
+            level = level.strip()
+            if level not in LEVELS or float(hours) < 0:
+                raise ValueError
+            out[level] = float(hours)
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--quiet-hours: {text!r} is not hours >= 0 or LEVEL=hours,... (levels {', '.join(LEVELS)})"
+        ) from None
 
 
 def _print_alert(alert: dict) -> None:
@@ -91,15 +122,19 @@ def run(args: argparse.Namespace) -> int:
 
         source = SourceDir(args.source_dir, settle_s=args.settle)
         with WatchLoop(args.state, pipeline, source=source, webhook=args.webhook,
-                       on_alert=_print_alert, checkpoint_s=args.checkpoint or 0.0) as loop:
+                       on_alert=_print_alert, checkpoint_s=args.checkpoint or 0.0,
+                       quiet_hours=args.quiet_hours) as loop:
             print(f"watch: {args.source_dir} -> {args.state} (batch {loop.state.batch}, "
                   f"{loop.state.n_posts} posts, {len(loop.feed.alerts)} alerts so far)", flush=True)
 
             def summary(step):
                 if step.committed and not args.quiet:
+                    undelivered = len(loop.outbox.pending()) if loop.outbox else 0
+                    late = (f", {undelivered} undelivered (webhook: {loop.outbox.last_error})"
+                            if undelivered else "")
                     print(f"batch {step.batch}: {step.files} files, {step.new_posts} new posts, "
                           f"{step.duplicates} duplicates, {step.touched} events touched, "
-                          f"{len(step.alerts)} alerts ({step.seconds:.2f} s)", flush=True)
+                          f"{len(step.alerts)} alerts{late} ({step.seconds:.2f} s)", flush=True)
 
             loop.run(interval=args.interval, once=args.once, on_step=summary)
     except (StateLocked, FileNotFoundError) as exc:
@@ -124,7 +159,8 @@ def _replay(args: argparse.Namespace, pipeline) -> int:
     clock = SimulatedClock(floor_time(posts["created_at"][0], args.tick), speed=args.speed)
     checkpoint_s = 10.0 if args.checkpoint is None else args.checkpoint
     with WatchLoop(args.state, pipeline, clock=clock, webhook=args.webhook,
-                   on_alert=_print_alert, checkpoint_s=checkpoint_s) as loop:
+                   on_alert=_print_alert, checkpoint_s=checkpoint_s,
+                   quiet_hours=args.quiet_hours) as loop:
         print(f"replay: {posts.height} posts from {args.replay}, {posts['created_at'][0]} .. "
               f"{posts['created_at'][-1]}, speed {args.speed or 'max'}", flush=True)
         result = replay(loop, posts, tick_s=args.tick, speed=args.speed, progress=not args.quiet,

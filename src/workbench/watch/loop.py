@@ -6,8 +6,9 @@ One **step** (one batch):
    reader) or a slice of a replay; drop posts whose ``post_id`` the state already holds;
 2. assign them to existing events or open new ones (``events.detect(new, ledger=...)``);
 3. recompute the findings of the events they touched, and re-grade those events;
-4. raise an alert when an event first appears at a level I–IV (``new``), or moves up
-   (``up``) or down (``down``, including back to ``watch``);
+4. raise an alert when an event first appears at a level I–IV (``new``) or moves up
+   (``up``); a level holds until the event has been graded below it for the level's quiet
+   period, then drops (``downgrade``, including back to ``watch``): see ``levels.py``;
 5. run the time-based escalation from the rules over every graded event (a deadline passed
    with no official response -> ``escalation``, once per event and cause);
 6. append the alerts to the feed (fsync), commit the checkpoint (atomic), then deliver the
@@ -27,7 +28,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -37,7 +38,6 @@ from workbench.schema import (
     ASSIGNMENT_SCHEMA,
     FINDINGS_SCHEMA,
     GRADING_SCHEMA,
-    LEVELS,
     POST_SCHEMA,
     WATCH,
     conform,
@@ -46,7 +46,9 @@ from workbench.schema import (
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
 from workbench.watch.frames import append, rows_with
+from workbench.watch.levels import LevelPolicy, downgrade_due, observe, pending, record, settle
 from workbench.watch.pipeline import Escalation, Pipeline
+from workbench.watch.quarantine import QuarantineLog, file_entry, read_isolated, row_entries
 from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir, latest_assignments
 
@@ -54,7 +56,8 @@ log = logging.getLogger("workbench.watch")
 
 # Fault injection for the crash tests: WORKBENCH_WATCH_KILL_AT="<point>:<n>" makes the
 # process SIGKILL itself the n-th time it reaches <point> (after_feed, mid_commit,
-# after_commit, after_read). Unset in normal use.
+# after_commit, after_read, or 'reading <file>' just before that file is read: a file that
+# kills the reader). Unset in normal use.
 _KILL_AT = os.environ.get("WORKBENCH_WATCH_KILL_AT", "")
 _reached: dict[str, int] = {}
 
@@ -62,14 +65,15 @@ _reached: dict[str, int] = {}
 def crash_point(name: str) -> None:
     if not _KILL_AT:
         return
-    point, _, count = _KILL_AT.partition(":")
+    point, sep, count = _KILL_AT.rpartition(":")
+    if not sep or not count.isdigit():
+        point, count = _KILL_AT, ""
     if point != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
     if _reached[name] >= int(count or 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
-RANK = {level: i + 1 for i, level in enumerate(LEVELS)} | {WATCH: len(LEVELS) + 1}
 KEY_FIGURES = (
     "n_posts", "first_seen", "last_seen", "unique_authors", "reach", "growth_rate",
     "negative_share", "official_responses", "first_official_response_at",
@@ -127,11 +131,13 @@ class WatchLoop:
         webhook: str | WebhookSender | None = None,
         on_alert: Callable[[dict], None] | None = None,
         checkpoint_s: float = 0.0,
+        quiet_hours: float | dict[str, float] | None = None,
     ):
         self.store = StateDir(state_dir)
         self.store.lock()
         self.state = self.store.load()
         self.feed = AlertFeed(self.store.feed_path)
+        self.quarantine = QuarantineLog(self.store.quarantine_path)
         self.pipeline = pipeline
         self.clock = clock or RealClock()
         self.source = source
@@ -139,6 +145,8 @@ class WatchLoop:
             webhook = WebhookSender(webhook)
         self.outbox = Outbox(self.feed, self.store.delivered_path, webhook) if webhook else None
         self.on_alert = on_alert
+        # level names, measures and quiet periods from the pipeline's rule set (if it has one)
+        self.policy = LevelPolicy(getattr(pipeline, "ruleset", None), quiet_hours)
         self.timings: dict[str, float] = {}
         self._warned: set[tuple[str, str]] = set()
         self._escalation_primed = False
@@ -165,20 +173,43 @@ class WatchLoop:
 
     # -- inputs ---------------------------------------------------------------------------
     def _file_inputs(self, batch: int) -> tuple[list, pl.DataFrame, int]:
-        stamps = self.store.read_pending(batch)
-        if stamps is None:
+        note = self.store.pending_note(batch)
+        if note is None:
             scan = self.source.scan(self.state.files)
             for stamp in scan.touched:
                 self.state.files[stamp.path] = stamp
-            stamps = scan.changed
+            stamps, attempts, suspect = scan.changed, 0, None
             if not stamps:
                 return [], empty(POST_SCHEMA), 0
             self.store.write_pending(batch, stamps)
-        read = self.pipeline.read([self.source.resolve(s) for s in stamps])
+        elif note.get("failed") and len(note["files"]) == 1:  # it failed alone: poison
+            [stamp] = note["files"]
+            self.quarantine.add([file_entry(stamp, batch, "processing_failed", note["failed"])])
+            self.state.stats["quarantined_files"] = self.state.stats.get("quarantined_files", 0) + 1
+            log.error("%s: quarantined as a whole file (processing_failed): %s", stamp.path, note["failed"])
+            self.store.write_pending(batch, [stamp])
+            return [stamp], empty(POST_SCHEMA), 0
+        elif note.get("failed"):  # the batch failed: its first file alone (the rest come later)
+            stamps, attempts, suspect = note["files"][:1], 0, None
+            self.store.write_pending(batch, stamps)
+        else:  # a crash cut this batch short: the same files, one more attempt noted
+            stamps, attempts, suspect = note["files"], note["attempts"] + 1, note.get("reading")
+            self.store.write_pending(batch, stamps, attempts=attempts, reading=suspect)
+        isolated = read_isolated(
+            self.pipeline, stamps, self.source.resolve, attempts=attempts, suspect=suspect,
+            note=lambda path: self.store.write_pending(batch, stamps, attempts=attempts, reading=path),
+        )
+        read = isolated.batch
         crash_point("after_read")
         for name, row in (read.report.get("files") or {}).items():
             if row.get("quarantined"):
                 log.warning("%s: %d rows quarantined", name, row["quarantined"])
+        by_path = {str(self.source.resolve(s)): s for s in stamps}
+        entries = row_entries(read.quarantine, by_path, batch)
+        entries += [file_entry(stamp, batch, reason, detail) for stamp, reason, detail in isolated.poison]
+        self.quarantine.add(entries)
+        self.state.stats["quarantined_files"] = (
+            self.state.stats.get("quarantined_files", 0) + len(isolated.poison))
         unreadable = {str(p) for p in read.report.get("unreadable", {})}
         kept = []
         for stamp in stamps:
@@ -188,12 +219,38 @@ class WatchLoop:
                     self._warned.add((stamp.path, stamp.sha256))
                     log.warning("%s: %s", path, read.report["unreadable"][path])
                 continue
-            kept.append(stamp)
+            kept.append(stamp)  # poison files too: recorded as read, never read again
         return kept, read.posts, read.quarantined
 
     # -- one step -------------------------------------------------------------------------
     def step(self, posts: pl.DataFrame | None = None, *, cursor: datetime | None = None) -> StepResult:
-        """Run one batch: files from the source folder, or ``posts`` given (replay)."""
+        """Run one batch: files from the source folder, or ``posts`` given (replay).
+
+        A batch of files whose processing raises (a value the reader took but a later stage
+        cannot) is not retried as it was: the state is reloaded from the last checkpoint,
+        the failure is noted in ``pending.json``, and the next step takes the batch's first
+        file alone; a single file that still fails is quarantined (``quarantine.jsonl``) and
+        recorded as read. The files beside it go on; nothing replays into the same crash."""
+        self._batch_stamps: list = []
+        try:
+            return self._step(posts, cursor=cursor)
+        except Exception as exc:  # noqa: BLE001 - attributed to the batch's files, see above
+            stamps = self._batch_stamps
+            if not stamps or isinstance(exc, OSError | MemoryError):  # not the content's doing
+                raise
+            batch = self.state.batch + 1
+            note = self.store.pending_note(batch) or {"attempts": 0}
+            detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            log.error("batch %d (%d files) failed: %s; %s", batch, len(stamps), detail,
+                      "quarantining the file" if len(stamps) == 1 else "retrying its first file alone")
+            self.store.write_pending(batch, stamps, attempts=note["attempts"], failed=detail)
+            self.state = self.store.load()  # the last checkpoint is the truth
+            self._escalation_primed = False
+            self._unsaved_posts, self._unsaved_assign = [], []
+            self._ledger_dirty = self._gradings_dirty = False
+            return StepResult(batch=batch, files=len(stamps))
+
+    def _step(self, posts: pl.DataFrame | None, *, cursor: datetime | None) -> StepResult:
         started = time.perf_counter()
         state = self.state
         batch = state.batch + 1
@@ -202,6 +259,7 @@ class WatchLoop:
         stamps: list = []
         if posts is None and self.source is not None:
             stamps, posts, result.quarantined = self._file_inputs(batch)
+            self._batch_stamps = stamps
             result.files = len(stamps)
         if posts is None:
             posts = empty(POST_SCHEMA)
@@ -256,17 +314,21 @@ class WatchLoop:
             ledger = state.ledger
             all_posts, all_assign = state.posts, state.assignments
 
-        level_alerts, levels = self._level_alerts(gradings, findings, now, batch)
         all_gradings = _upsert(state.gradings, gradings, drop=emptied)
         all_findings = _upsert(state.findings, findings, drop=emptied)
+        level_alerts, levels = self._level_alerts(gradings, findings, now, batch)
+        down_alerts, settled = self._downgrades(all_gradings, all_findings, now, batch, skip=levels)
+        level_alerts += down_alerts
+        levels.update(settled)
         t = time.perf_counter()
         if self._escalation_primed:
-            escalations = self.pipeline.escalations(gradings, findings, now=now)
+            escalations = self.pipeline.escalations(self._with_reached(gradings, levels), findings, now=now)
         else:  # first call since start: the escalation state is rebuilt from all events
             reset = getattr(self.pipeline, "reset_escalations", None)
             if reset is not None:  # a pipeline object reused by another loop forgets its events
                 reset()
-            escalations = self.pipeline.escalations(all_gradings, all_findings, now=now)
+            escalations = self.pipeline.escalations(
+                self._with_reached(all_gradings, {**state.levels, **levels}), all_findings, now=now)
             self._escalation_primed = True
         self._tick("escalations", t)
         esc_alerts = [
@@ -276,13 +338,14 @@ class WatchLoop:
         ]
         alerts = level_alerts + esc_alerts
 
-        changed = bool(fresh.height or stamps or alerts or gradings.height)
+        changed = bool(fresh.height or stamps or alerts or gradings.height or settled)
         if not changed:  # nothing worth a checkpoint (an empty replay slice is redone cheaply)
             if cursor is not None:
                 state.cursor = _iso(cursor)
             result.seconds = time.perf_counter() - started
             return result
 
+        self._batch_stamps = []  # from here on a failure is not the files' doing
         # 1. the feed (fsync): an alert exists once it is here
         t = time.perf_counter()
         result.alerts = self.feed.append_new(alerts)
@@ -348,52 +411,110 @@ class WatchLoop:
 
     # -- alerts ---------------------------------------------------------------------------
     def _level_alerts(self, gradings, findings, now, batch) -> tuple[list[dict], dict]:
+        """Alerts for the events graded in this batch: raises at once, downgrades once the
+        held level's quiet period has run out (``levels.observe``)."""
         alerts, levels = [], {}
         if not gradings.height:
             return alerts, levels
         figures = {r["event_id"]: r for r in findings.iter_rows(named=True)}
         for row in gradings.iter_rows(named=True):
             event = row["event_id"]
-            level = row["level"] or WATCH
-            prev, n, held = self.state.levels.get(event, [None, 0, 0])
-            levels[event] = [level, n, held]
-            if level == prev or (prev is None and level == WATCH):
-                continue
-            if level == WATCH and not held:
-                continue
-            if not held:
-                kind = "new"
-            else:
-                kind = "up" if RANK[level] < RANK.get(prev, RANK[WATCH]) else "down"
-            alerts.append(self._alert(
-                kind=kind, event=event, level=level, previous=prev, n=n,
-                grading=row, finding=figures.get(event, {}), now=now, batch=batch,
-            ))
-            levels[event] = [level, n + 1, 1 if level != WATCH else held]
+            finding = figures.get(event, {})
+            nature = row.get("nature")
+            entry, change = observe(
+                self.state.levels.get(event), row["level"] or WATCH, now,
+                lambda level, nature=nature: self.policy.quiet_hours(level, nature),
+                first_seen=finding.get("first_seen"), nature=nature,
+            )
+            levels[event] = entry
+            if change is not None:
+                alerts.append(self._alert(kind=change.kind, event=event, level=change.level,
+                                          previous=change.previous, n=change.n, grading=row,
+                                          finding=finding, now=now, batch=batch, entry=entry))
         return alerts, levels
 
-    def _alert(self, *, kind, event, level, previous, n, grading, finding, now, batch) -> dict:
-        measures = grading.get("measures") or []
+    def _downgrades(self, gradings, findings, now, batch, *, skip) -> tuple[list[dict], dict]:
+        """The sweep: events not graded in this batch whose downgrade fell due by ``now``."""
+        alerts, levels = [], {}
+        candidates = [e for e in pending(self.state.levels) if e not in skip]
+        if not candidates:
+            return alerts, levels
+        live = set(gradings.get_column("event_id").to_list()) if gradings.height else set()
+        for event in candidates:
+            if event not in live:  # merged into another event: no longer graded
+                continue
+            nature = record(self.state.levels[event]).get("nature")
+            entry, change = settle(self.state.levels[event], now,
+                                   lambda level, nature=nature: self.policy.quiet_hours(level, nature))
+            if change is None:
+                continue
+            levels[event] = entry
+            alerts.append(self._alert(kind=change.kind, event=event, level=change.level,
+                                      previous=change.previous, n=change.n,
+                                      grading=_row(gradings, event), finding=_row(findings, event),
+                                      now=now, batch=batch, entry=entry))
+        return alerts, levels
+
+    @staticmethod
+    def _with_reached(gradings: pl.DataFrame, levels: dict) -> pl.DataFrame:
+        """``gradings`` for the escalation: each event at the level it holds, with
+        ``level_reached_at``, when it reached that level (the deadlines run from there)."""
+        if not gradings.height:
+            return gradings
+        ids = gradings.get_column("event_id").to_list()
+        entries = [record(levels.get(e)) for e in ids]
+        held = [e["level"] for e in entries]
+        reached = [e.get("reached_at") for e in entries]
+        return gradings.with_columns(
+            pl.Series("level", held, dtype=pl.Utf8).fill_null(gradings.get_column("level")),
+            pl.Series("level_reached_at", reached, dtype=pl.Utf8)
+            .str.to_datetime(time_zone="UTC", strict=False)
+            .cast(pl.Datetime("us", "UTC"))
+        )
+
+    def _deadlines(self, level: str, grading: dict, start: datetime | None) -> list[dict]:
+        """The measures of ``level`` with their due times counted from ``start``, when the
+        level was reached (the grading's own are counted from the event's first post)."""
+        measures = list(grading.get("measures") or []) if grading.get("level") == level else None
+        if measures is None:
+            measures = self.policy.measures(level, grading.get("nature")) or []
+        out = []
+        for m in measures:
+            m = dict(m)
+            if start is not None and m.get("deadline_hours") is not None:
+                m["due_at"] = start + timedelta(hours=float(m["deadline_hours"]))
+            out.append(_jsonable(m))
+        return out
+
+    def _alert(self, *, kind, event, level, previous, n, grading, finding, now, batch,
+               entry=None, deadlines_from: datetime | None = None) -> dict:
         try:
             why = orjson.loads(grading["trace"]) if grading.get("trace") else []
         except orjson.JSONDecodeError:
             why = grading.get("trace")
+        same = grading.get("level") == level
+        entry = record(entry) if entry else {}
+        start = deadlines_from or _parse(entry.get("reached_at"))
+        deadlines = self._deadlines(level, grading, start)
         return {
             "alert_id": alert_id(event, n, previous, level),
             "kind": kind,
             "event_id": event,
             "title": finding.get("title"),
             "level": level,
-            "level_name": grading.get("level_name"),
-            "colour": grading.get("colour"),
+            "level_name": self.policy.name(level) or (grading.get("level_name") if same else None),
+            "colour": self.policy.colour(level) or (grading.get("colour") if same else None),
             "previous_level": previous,
+            "graded_level": grading.get("level"),
             "at": _iso(now),
             "batch": batch,
             "nature": grading.get("nature"),
             "why": why,
             "fired_rules": grading.get("fired_rules") or [],
-            "owners": sorted({m["owner"] for m in measures if m.get("owner")}),
-            "deadlines": [_jsonable(m) for m in measures],
+            "owners": sorted({m["owner"] for m in deadlines if m.get("owner")}),
+            "deadlines": deadlines,
+            "level_reached_at": entry.get("reached_at"),
+            "first_seen": entry.get("first_seen") or _iso(finding.get("first_seen")),
             "key_figures": {k: _jsonable(finding.get(k)) for k in KEY_FIGURES if k in finding},
             "rules_version": grading.get("rules_version"),
             "rules_hash": grading.get("rules_hash"),
@@ -402,10 +523,13 @@ class WatchLoop:
     def _escalation_alert(self, esc: Escalation, gradings, findings, now, batch) -> dict:
         grading = _row(gradings, esc.event_id)
         finding = _row(findings, esc.event_id)
-        prev = self.state.levels.get(esc.event_id, [None])[0]
+        entry = self.state.levels.get(esc.event_id)
+        prev = record(entry)["level"]
+        # the measures of the level escalated to run from the escalation
         alert = self._alert(
             kind="escalation", event=esc.event_id, level=esc.level, previous=prev, n=0,
-            grading=grading, finding=finding, now=now, batch=batch,
+            grading=grading, finding=finding, now=now, batch=batch, entry=entry,
+            deadlines_from=now,
         )
         alert["alert_id"] = alert_id(esc.event_id, "escalation", esc.key)
         if esc.detail.get("notify"):
@@ -432,9 +556,19 @@ class WatchLoop:
             if not once:
                 self.clock.sleep(interval)
 
+    def next_downgrade_at(self) -> datetime | None:
+        """The earliest time a held level's quiet period runs out (a replay does not jump
+        over it, so the downgrade is stamped when it fell due)."""
+        due = [
+            d for event in pending(self.state.levels)
+            if (d := downgrade_due(self.state.levels[event], lambda level, e=event: self.policy.quiet_hours(
+                level, record(self.state.levels[e]).get("nature")))) is not None
+        ]
+        return min(due, default=None)
+
     def live_levels(self) -> bool:
         """Any event currently at a level I–IV (its deadlines may still escalate)."""
-        return any(v[0] in RANK and v[0] != WATCH for v in self.state.levels.values())
+        return any(record(v)["level"] not in (None, WATCH) for v in self.state.levels.values())
 
 
 def _resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
@@ -451,6 +585,10 @@ def _resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.coalesce("_held_root", "root_id").alias("root_id"))
         .drop("_held_root")
     )
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _row(frame: pl.DataFrame, event_id: str) -> dict:

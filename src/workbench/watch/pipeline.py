@@ -29,6 +29,7 @@ class Batch:
     posts: pl.DataFrame
     quarantined: int = 0
     report: dict = field(default_factory=dict)
+    quarantine: pl.DataFrame | None = None  # the rejected rows (QUARANTINE_SCHEMA), if known
 
 
 @dataclass(frozen=True)

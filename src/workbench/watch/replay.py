@@ -7,7 +7,9 @@ second (``speed=60``: an hour of data per minute); 0 or None runs as fast as pos
 Quiet stretches are skipped without waiting; while some event holds a level I–IV and was
 active in the last ``live_hours`` hours, the clock still moves in ``tick_s`` steps so that
 deadlines escalate on time (in ``quiet_step_s`` strides, 1 h by default, while no post
-arrives: an escalation is raised at most that late). After the last post the clock runs on ``tail_hours`` so that
+arrives: an escalation is raised at most that late). A jump over a quiet stretch stops at
+the slice in which a held level's quiet period runs out, so a downgrade is stamped when it
+fell due, not when the next post arrives. After the last post the clock runs on ``tail_hours`` so that
 late deadlines can still escalate.
 
 Sparse stretches can be batched: with ``max_tick_s`` > ``tick_s``, a slice holding fewer
@@ -34,6 +36,7 @@ import polars as pl
 
 from workbench.schema import WATCH
 from workbench.watch.clock import SimulatedClock
+from workbench.watch.levels import held_level
 from workbench.watch.loop import StepResult, WatchLoop
 
 
@@ -72,7 +75,7 @@ def order_posts(posts: pl.DataFrame) -> pl.DataFrame:
 
 def _live(loop: WatchLoop, now: datetime, live_hours: float) -> bool:
     """Some event holds a level I–IV and was active within ``live_hours`` of ``now``."""
-    levelled = [e for e, v in loop.state.levels.items() if v[0] != WATCH]
+    levelled = [e for e, v in loop.state.levels.items() if held_level(v) not in (None, WATCH)]
     if not levelled or not loop.state.findings.height:
         return False
     recent = loop.state.findings.filter(
@@ -132,8 +135,13 @@ def replay(
         end = cursor + tick
         hi = position(end)
         if hi == lo and hi < posts.height and not _live(loop, cursor, live_hours):
-            # quiet: jump to the slice holding the next post
-            end = max(end, floor_time(times[hi], tick_s))
+            # quiet: jump to the slice holding the next post, or to the end of the slice in
+            # which a held level's quiet period runs out (the downgrade is due then)
+            target = floor_time(times[hi], tick_s)
+            due = loop.next_downgrade_at()
+            if due is not None and due < target:
+                target = floor_time(due, tick_s) + tick
+            end = max(end, target)
             hi = position(end)
         elif hi == lo and quiet_step_s > tick_s:
             # live but no posts: only deadlines can fall due; move in quiet_step_s strides

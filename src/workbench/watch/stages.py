@@ -56,7 +56,8 @@ class WorkbenchPipeline:
         result = ingest.read(readable)
         report = dict(result.report)
         report["unreadable"] = unreadable
-        return Batch(posts=result.posts, quarantined=result.quarantine.height, report=report)
+        return Batch(posts=result.posts, quarantined=result.quarantine.height, report=report,
+                     quarantine=result.quarantine)
 
     # -- events ---------------------------------------------------------------------------
     @property

@@ -11,7 +11,9 @@ Layout of the state folder::
     gradings-<batch>.parquet   latest grading of every event after that batch
     findings-<batch>.parquet   latest findings of every event after that batch
     pending.json               write-ahead note of the files the next batch reads (a batch
-                               redone after a crash reads the same files)
+                               redone after a crash reads the same files), with the number of
+                               attempts and the file being read (poison files: quarantine.py)
+    quarantine.jsonl           rows and whole files the watch could not take (quarantine.py)
     alerts.jsonl               the alert feed (see alerts.py)
     delivered.jsonl            webhook deliveries (see alerts.py)
     lock                       held (flock) by the running watch
@@ -147,23 +149,38 @@ class StateDir:
         return self.root / "alerts.jsonl"
 
     @property
+    def quarantine_path(self) -> Path:
+        return self.root / "quarantine.jsonl"
+
+    @property
     def delivered_path(self) -> Path:
         return self.root / "delivered.jsonl"
 
     # -- write-ahead note of the next batch's files ----------------------------------------
-    def write_pending(self, batch: int, stamps: list[FileStamp]) -> None:
-        note = {"batch": batch, "files": [s.to_dict() for s in stamps]}
+    def write_pending(self, batch: int, stamps: list[FileStamp], *, attempts: int = 0,
+                      reading: str | None = None, failed: str | None = None) -> None:
+        """``attempts``: earlier starts of this batch (cut short by a crash); ``reading``: the
+        file being read when reading file by file (see ``quarantine.py``); ``failed``: the
+        error that processing the batch raised (see ``WatchLoop.step``)."""
+        note = {"batch": batch, "files": [s.to_dict() for s in stamps], "attempts": attempts,
+                "reading": reading, "failed": failed}
         atomic_write_bytes(self.root / "pending.json", orjson.dumps(note))
 
-    def read_pending(self, batch: int) -> list[FileStamp] | None:
-        """The files noted for ``batch`` if a crash cut that batch short, else None."""
+    def pending_note(self, batch: int) -> dict | None:
+        """The note of ``batch`` (files as FileStamps) if a crash cut that batch short."""
         path = self.root / "pending.json"
         if not path.exists():
             return None
         note = orjson.loads(path.read_bytes())
         if note.get("batch") != batch:
             return None
-        return [FileStamp.from_dict(d) for d in note["files"]]
+        return {**note, "files": [FileStamp.from_dict(d) for d in note["files"]],
+                "attempts": int(note.get("attempts") or 0)}
+
+    def read_pending(self, batch: int) -> list[FileStamp] | None:
+        """The files noted for ``batch`` if a crash cut that batch short, else None."""
+        note = self.pending_note(batch)
+        return None if note is None else note["files"]
 
     # -- load ---------------------------------------------------------------------------
     def read_checkpoint(self) -> dict | None:
