@@ -34,6 +34,9 @@ class EventConfig:
     threshold: cut of the average-linkage tree on the text+time distance
       ``(1 - cosine) + time_weight * min(1, gap_hours / time_scale_hours)``; None = the
       value measured for the embedder (``MODEL_THRESHOLDS``; 0.35 for other models).
+    signal_weight: weight of the key signatures (hashtags, links, mentions, named entities,
+      numbers; :mod:`workbench.events.signals`) added to the cosine of the sentence vectors;
+      0 turns them off. signal_max_df: keys in more than this share of units are ignored.
     use_structure: cluster cascades (reposts/replies follow their root) instead of posts.
     embed_all: also embed reposts' own words (with the structure they follow their root,
       so by default only roots, or the words of cascades whose root is absent, are embedded).
@@ -43,6 +46,8 @@ class EventConfig:
     """
 
     threshold: float | None = None
+    signal_weight: float = 0.0
+    signal_max_df: float = 0.05
     time_weight: float = 0.6
     time_scale_hours: float = 336.0
     max_direct: int = 4000
@@ -64,7 +69,7 @@ class EventConfig:
         return TextTimeClusterer(
             threshold=self.threshold, time_weight=self.time_weight,
             time_scale_hours=self.time_scale_hours, max_direct=self.max_direct,
-            random_state=self.random_state,
+            signal_weight=self.signal_weight, random_state=self.random_state,
         )
 
 
@@ -305,7 +310,9 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         todo = todo[~ok]
 
     # 3. the rest are clustered among themselves.
-    labels = config.clusterer().fit_predict(unit_vecs[todo], unit_hours[todo]) if len(
+    sig = (_unit_signatures(frame, units, todo, config) if len(todo) and config.signal_weight
+           else None)
+    labels = config.clusterer().fit_predict(unit_vecs[todo], unit_hours[todo], sig) if len(
         todo) else np.zeros(0, dtype=np.int64)
     new_label = np.full(n_units, -1, dtype=np.int64)
     new_label[todo] = labels
@@ -406,6 +413,21 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     placed = _place_pending(ledger)
     return Events(posts=posts, assignments=assignments, topics=topics, ledger=ledger,
                   config=config, placed_pending=placed)
+
+
+def _unit_signatures(frame: pl.DataFrame, units: pl.DataFrame, which: np.ndarray,
+                     config: EventConfig):
+    """Key signatures (:mod:`workbench.events.signals`) of the units ``which``: the keys of
+    the raw texts that make each unit's vector (its root's, else its first posts')."""
+    from workbench.events.signals import keys, signature_matrix
+
+    raw = frame["text"].fill_null("").to_list()
+    roots, text_rows = units["root_row"].to_list(), units["text_rows"].to_list()
+    unit_keys = []
+    for j in which.tolist():
+        rows = [roots[j]] if roots[j] is not None else text_rows[j]
+        unit_keys.append([k for r in rows for k in keys(raw[r])])
+    return signature_matrix(unit_keys, max_df=config.signal_max_df)
 
 
 def _units_of(posts: pl.DataFrame, config: EventConfig) -> pl.DataFrame:
