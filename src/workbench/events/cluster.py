@@ -30,6 +30,8 @@ class TextTimeClusterer:
     max_direct: int = 4000
     micro_dims: int = 64
     signal_weight: float = 0.0
+    min_posts: int = 0
+    absorb_threshold: float = 0.35
     random_state: int = 0
 
     def distances(self, X: np.ndarray, hours: np.ndarray, S=None) -> np.ndarray:
@@ -52,8 +54,9 @@ class TextTimeClusterer:
         tree = linkage(D, method="average")
         return fcluster(tree, t=self.threshold, criterion="distance").astype(np.int64) - 1
 
-    def fit(self, X: np.ndarray, hours: np.ndarray, S=None) -> TextTimeClusterer:
-        """``S``: optional units x keys signature matrix (sparse, rows L2-normalised)."""
+    def fit(self, X: np.ndarray, hours: np.ndarray, S=None, posts=None) -> TextTimeClusterer:
+        """``S``: optional units x keys signature matrix (sparse, rows L2-normalised);
+        ``posts``: posts per unit (default 1), for ``min_posts``."""
         X = np.asarray(X, dtype=np.float32)
         hours = np.asarray(hours, dtype=np.float64)
         n = len(X)
@@ -61,8 +64,45 @@ class TextTimeClusterer:
             self.labels_ = np.zeros(0, dtype=np.int64)
             return self
         if n <= self.max_direct:
-            self.labels_ = _relabel(self._agglomerate(X, hours, S), hours)
-            return self
+            labels = self._agglomerate(X, hours, S)
+        else:
+            labels = self._two_level(X, hours, S)
+        if self.min_posts > 1:
+            labels = self.absorb_small(labels, X, hours, S, posts)
+        self.labels_ = _relabel(labels, hours)
+        return self
+
+    def absorb_small(self, labels: np.ndarray, X: np.ndarray, hours: np.ndarray, S=None,
+                     posts=None) -> np.ndarray:
+        """Clusters of fewer than ``min_posts`` posts join the closest cluster that has
+        enough (same distance, on cluster means: text centroid, signature centroid, first
+        time), when it is within ``absorb_threshold``; otherwise they stay events."""
+        posts = np.ones(len(labels)) if posts is None else np.asarray(posts, dtype=np.float64)
+        uniq, inv = np.unique(labels, return_inverse=True)
+        size = np.bincount(inv, weights=posts, minlength=len(uniq))
+        big = size >= self.min_posts
+        if big.all() or not big.any():
+            return labels
+        cent = np.zeros((len(uniq), X.shape[1]), dtype=np.float32)
+        np.add.at(cent, inv, X)
+        cent /= np.bincount(inv, minlength=len(uniq))[:, None]
+        first = np.full(len(uniq), np.inf)
+        np.minimum.at(first, inv, hours)
+        small_units = np.flatnonzero(~big[inv])
+        cores = np.flatnonzero(big)
+        sim = X[small_units] @ cent[cores].T
+        if S is not None and self.signal_weight:
+            G = _group_mean(S, inv, len(uniq))
+            sim = sim + self.signal_weight * (S[small_units] @ G[cores].T).toarray()
+        gap = np.abs(hours[small_units, None] - first[None, cores]) / self.time_scale_hours
+        dist = (1.0 - np.minimum(sim, 1.0)) + self.time_weight * np.minimum(gap, 1.0)
+        best = dist.argmin(axis=1)
+        ok = dist[np.arange(len(small_units)), best] <= self.absorb_threshold
+        out = labels.copy()
+        out[small_units[ok]] = uniq[cores[best[ok]]]
+        return out
+
+    def _two_level(self, X: np.ndarray, hours: np.ndarray, S=None) -> np.ndarray:
         micro = self._micro(X, hours, S)
         k = int(micro.max()) + 1
         counts = np.bincount(micro, minlength=k).astype(np.float32)
@@ -73,8 +113,7 @@ class TextTimeClusterer:
         bounds = np.cumsum(counts).astype(int)[:-1]
         med = np.array([np.median(g) for g in np.split(hours[order], bounds)])
         top = self._agglomerate(cent, med, _group_mean(S, micro, k) if S is not None else None)
-        self.labels_ = _relabel(top[micro], hours)
-        return self
+        return top[micro]
 
     def _micro(self, X: np.ndarray, hours: np.ndarray, S=None) -> np.ndarray:
         from sklearn.cluster import MiniBatchKMeans
@@ -100,8 +139,8 @@ class TextTimeClusterer:
         _, labels = np.unique(labels, return_inverse=True)
         return labels.astype(np.int64)
 
-    def fit_predict(self, X: np.ndarray, hours: np.ndarray, S=None) -> np.ndarray:
-        return self.fit(X, hours, S).labels_
+    def fit_predict(self, X: np.ndarray, hours: np.ndarray, S=None, posts=None) -> np.ndarray:
+        return self.fit(X, hours, S, posts).labels_
 
 
 def _group_mean(S, labels: np.ndarray, k: int):
