@@ -72,8 +72,9 @@ def test_rule_tuning_executes_on_archived_cases(kernel, tmp_path):
     # an archive of two case runs (findings written as `workbench case run` writes them)
     import polars as pl
 
-    # calm events of 120 posts: on watch under the project's rules (IV needs 200 posts)
-    calm = frames.findings().with_columns(negative_share=pl.lit(0.1))
+    # calm events of 120 posts: on watch under the project's rules (IV needs 200 posts);
+    # officials are named, a sign of trouble the volume rules ask for
+    calm = frames.findings().with_columns(negative_share=pl.lit(0.1), mentions_officials=pl.lit(6))
     for run in ("a/r1", "b/r1"):
         d = tmp_path / "archive" / run
         d.mkdir(parents=True)
