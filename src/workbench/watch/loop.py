@@ -77,7 +77,8 @@ def crash_point(name: str) -> None:
 KEY_FIGURES = (
     "n_posts", "first_seen", "last_seen", "unique_authors", "reach", "growth_rate",
     "negative_share", "official_responses", "first_official_response_at",
-    "casualties_reported", "rumour_share",
+    "deaths_reported", "injuries_reported", "deaths_evidence", "rumour_share", "debunked_by",
+    "domestic_stake", "nature", "nature_confidence",
 )
 
 
