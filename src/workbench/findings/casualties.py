@@ -151,6 +151,14 @@ def casualty_hint(lex: Lexicons) -> str:
     return "(?i)" + "|".join([*(re.escape(w) for w in words), english])
 
 
+def _english_place_names(text: pl.Expr) -> pl.Expr:
+    """Capitalised names after in / at / near / of in ``text``, lower-cased (a list)."""
+    return text.str.extract_all(_EN_PLACE).list.eval(
+        pl.element().str.replace(r"^(?:in|at|near|of)\s+", "")
+        .filter(~pl.element().str.split(" ").list.first().is_in(list(_EN_NOT_PLACE)))
+        .str.to_lowercase())
+
+
 @lru_cache(maxsize=4096)
 def _zh_places(clause: str) -> tuple[str, ...]:
     import jieba.posseg
@@ -162,19 +170,19 @@ def _zh_places(clause: str) -> tuple[str, ...]:
 def _clause_places(clauses: pl.DataFrame, lex: Lexicons) -> pl.Series:
     """Places named in each clause (lexicon countries, jieba ``ns``, English 'in X')."""
     known = ordered_patterns(lex.home_places + lex.foreign_places)
-    lexicon = clauses["clause"].str.to_lowercase().str.extract_many(known, overlapping=True)
-    english = clauses["clause"].str.extract_all(_EN_PLACE)
+    found = clauses.select(
+        "clause",
+        pl.col("clause").str.to_lowercase().str.extract_many(known, overlapping=True)
+        .alias("lexicon"),
+        _english_place_names(pl.col("clause")).alias("english"),
+    )
     out = []
-    for clause, lex_hits, en_hits in zip(clauses["clause"].to_list(), lexicon.to_list(),
-                                         english.to_list(), strict=True):
-        found = list(lex_hits or [])
+    for clause, lex_hits, en_hits in found.iter_rows():
+        names = list(lex_hits or [])
         if re.search(r"[\u4e00-\u9fff]", clause):
-            found += _zh_places(clause)
-        for hit in en_hits or []:
-            name = re.sub(r"^(?:in|at|near|of)\s+", "", hit)
-            if name.split()[0] not in _EN_NOT_PLACE:
-                found.append(name.lower())
-        out.append(list(dict.fromkeys(found)))
+            names += _zh_places(clause)
+        names += en_hits or []
+        out.append(list(dict.fromkeys(names)))
     return pl.Series("places", out, dtype=pl.List(pl.Utf8))
 
 
@@ -182,7 +190,8 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     """Per row of ``frame`` (by position, needs ``text`` and ``created_at``): the list of
     count claims of its own text, one struct per clause stating a count: ``deaths``,
     ``injuries`` (largest of each in the clause, null = none), ``set_aside`` (null = kept,
-    else 'elsewhen' or 'comparison'; 'elsewhere' is decided per event) and ``places``."""
+    else 'elsewhen', 'comparison' or 'abroad'; 'elsewhere' is decided per event),
+    ``places`` and ``source`` (the clause normalised: copies of it are one source)."""
     empty = pl.Series("casualty_claims", [None] * frame.height, dtype=pl.List(CLAIM_DTYPE))
     if frame.height == 0:
         return empty
@@ -250,9 +259,8 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     foreign = ordered_patterns(lex.foreign_places)
     home = ordered_patterns(lex.home_places)
     clauses = clauses.with_columns(
-        pl.when(pl.col("set_aside").is_null()
-                & pl.col("clause").str.to_lowercase().str.contains_any(foreign)
-                & ~pl.col("clause").str.to_lowercase().str.contains_any(home))
+        pl.when(pl.col("set_aside").is_null() & lower.str.contains_any(foreign)
+                & ~lower.str.contains_any(home))
         .then(pl.lit("abroad")).otherwise(pl.col("set_aside")).alias("set_aside"))
     per_row = clauses.group_by("__r").agg(
         pl.struct("deaths", "injuries", "set_aside", "places", "source").alias("casualty_claims"))
@@ -262,15 +270,9 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
 
 
 def _english_places(ev: pl.LazyFrame) -> list[str]:
-    """Capitalised names after in / at / near / of in any post of ``ev`` (lower-cased)."""
-    found = (
-        ev.select(own_text(pl.col("text")).str.extract_all(_EN_PLACE).alias("p"))
-        .explode("p").drop_nulls()
-        .select(pl.col("p").str.replace(r"^(?:in|at|near|of)\s+", ""))
-        .filter(~pl.col("p").str.split(" ").list.first().is_in(list(_EN_NOT_PLACE)))
-        .select(pl.col("p").str.to_lowercase().unique())
-        .collect()
-    )
+    """English place names (``_english_place_names``) in any post of ``ev``."""
+    found = (ev.select(_english_place_names(own_text(pl.col("text"))).alias("p"))
+             .explode("p").drop_nulls().unique().collect())
     return found["p"].to_list()
 
 
@@ -321,17 +323,16 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
             .filter(pl.col("__home").list.len() > 0)
         )
         totals = named.group_by("event_id").len("__n")
+        counts = named.explode("__home").group_by("event_id", "__home").len()
         share = (
-            named.explode("__home").group_by("event_id", "__home").len()
-            .join(totals, on="event_id")
+            counts.join(totals, on="event_id")
             .filter((pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
                     | (pl.col("len") == pl.col("len").max().over("event_id")))
             .select("event_id", "__home", pl.lit(True).alias("__is_home"))
         )
         foreign = ordered_patterns(lex_foreign)
         top = (
-            named.explode("__home").group_by("event_id", "__home").len()
-            .sort(["event_id", "len", "__home"], descending=[False, True, False])
+            counts.sort(["event_id", "len", "__home"], descending=[False, True, False])
             .group_by("event_id", maintain_order=True).first()
             .select("event_id", pl.col("__home").is_in(foreign).alias("__abroad"))
         )

@@ -32,8 +32,7 @@ def post_flags(lex: Lexicons) -> list[pl.Expr]:
     ]
 
 
-def per_event(ev: pl.LazyFrame, *, min_subject_share: float = 0.1,
-              max_foreign_share: float = 0.5) -> pl.LazyFrame:
+def per_event(ev: pl.LazyFrame) -> pl.LazyFrame:
     """One row per event_id: foreign_share, subject_share (needs ``subject_words``)."""
     own = pl.col("own_words")
     n_own = own.sum().cast(pl.Float64)
