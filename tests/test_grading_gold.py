@@ -1,11 +1,11 @@
 """The graded gold set (tests/gold): real findings + real rules against analysts' levels.
 
 The issue's bars are exact-level accuracy >= 0.85, within-one 1.0 and no level-I false
-positive (the CLI's defaults). Measured on rules 2026.12.1 over the 116 incidents: exact
-0.802, within-one 0.991 (one incident two levels off: mocking martyrs, II, graded IV), no
-level-I false positive; volume alone: 0.690 / 0.871 / 4. The hard files (volume traps,
-size vs severity) are where the rules still fall short. The test holds the bars reached so
-far, so that a rule change that loses ground fails here; raise them as the rules improve."""
+positive (the CLI's defaults); the test holds exactly those, so a rule change that loses
+ground fails here. Rules 2026.12.2 over the 116 incidents: exact 0.879, within-one 1.0, no
+level-I false positive (2026.12.1: 0.802 / 0.991 / 0); volume alone: 0.690 / 0.871 / 4.
+2026.12.2 was tuned with these incidents in view; the held-out set (tests/gold_holdout,
+written blind to the rules) is the honest figure (test_grading_holdout.py)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,7 @@ def test_gold_set_covers_every_level_and_nature():
 
 
 def test_rules_grade_the_gold_set_as_analysts_do(result):
-    assert result.exact >= 0.79, result.report()
-    assert result.within_one >= 0.98, result.report()
-    assert result.level_i_false_positives == [], result.report()
+    assert result.ok(min_exact=0.85, min_within_one=1.0, max_level_i_fp=0), result.report()
 
 
 def test_hard_cases_are_not_over_graded(result):

@@ -101,7 +101,8 @@ def test_engine_and_reference_agree_on_fixture(rs, findings):
 def test_lazyframe_input_and_bad_types(rs, findings):
     assert grade(findings.lazy(), rs).height == findings.height
     # text counts are cast to numbers by the schema (never compared as text) ...
-    g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": ["5000"], "negative_share": ["0.5"]}), rs)
+    g = grade(pl.DataFrame({"event_id": ["x"], "n_posts": ["5000"], "negative_share": ["0.5"],
+                            "domestic_stake": [True]}), rs)
     assert g["fired_rules"].to_list()[0] == ["volume-iii-sizeable", "sentiment-iv-negative",
                                              "volume-iv-noticeable"] or \
         {"volume-iii-sizeable", "volume-iv-noticeable"} <= set(g["fired_rules"].to_list()[0])

@@ -124,7 +124,7 @@ def test_hash_changes_with_content_and_version_is_recorded(rules_copy: Path):
     f = rules_copy / "grading" / "volume.yaml"
     f.write_text(f.read_text("utf-8") + "\n# a comment\n", "utf-8")
     assert load_ruleset(rules_copy).hash != a.hash
-    assert a.version == "2026.12.1"
+    assert a.version == "2026.12.2"
 
 
 def test_measures_cite_their_source():

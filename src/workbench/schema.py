@@ -150,6 +150,8 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("casualty_claims_set_aside", pl.Int64, "Posts with a stated count set aside as about another time (去年, 1976年, 'in 1947'), another place, abroad, or a comparison."),
     Column("mentions_officials", pl.Int64, "Posts mentioning officials or government bodies."),
     Column("mentions_minors", pl.Int64, "Posts mentioning children / minors / students."),
+    Column("mentions_unrest", pl.Int64, "Posts mentioning collective action offline (sensitive.yaml mass_incident: 聚集, 游行, 罢工, 上访, protest, ...)."),
+    Column("mentions_values", pl.Int64, "Posts about national memory, heroes and heritage (sensitive.yaml values: 英烈, 烈士, 侵华, 美化侵略, 文物, ...): the values controversies the plan grades by their hurt to public feeling, not by casualties."),
     Column("sensitive_terms", pl.List(pl.Utf8), "Sensitive words seen (rules/lexicons/sensitive.yaml, every group), most posts first, at most 20."),
 ]
 FINDINGS_SCHEMA = _schema(FINDINGS_COLUMNS)

@@ -37,6 +37,10 @@ from workbench.findings import casualties
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import ordered_patterns
 
+# Optional groups of sensitive.yaml with a count of their own (group -> findings column
+# mentions_<name>); a lexicon without the group gives 0.
+OPTIONAL_GROUPS = {"mass_incident": "unrest", "values": "values"}
+
 
 def flags(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
     """Add the per-post signal columns (see module docs) to the event-post frame.
@@ -78,6 +82,8 @@ def per_event(ev: pl.LazyFrame, lex: Lexicons, *, top_terms: int = 20, corrobora
         .sum().cast(pl.Int64).alias("mentions_casualties"),
         pl.col("sens_officials").sum().cast(pl.Int64).alias("mentions_officials"),
         pl.col("sens_minors").sum().cast(pl.Int64).alias("mentions_minors"),
+        *[(pl.col(f"sens_{group}").sum() if group in lex.sensitive else pl.lit(0))
+          .cast(pl.Int64).alias(f"mentions_{name}") for group, name in OPTIONAL_GROUPS.items()],
     ).with_columns(
         pl.when(pl.col("__official_debunk")).then(pl.lit("official"))
         .when((pl.col("__debunk_authors") >= crowd_authors)

@@ -176,18 +176,26 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(e.report())
     if args.out:
         _write(e.rows, args.out)
-    ok = e.ok(min_exact=args.min_exact, min_within_one=args.min_within_one,
-              max_level_i_fp=args.max_level_i_fp)
+    gold_ok = e.ok(min_exact=args.min_exact, min_within_one=args.min_within_one,
+                   max_level_i_fp=args.max_level_i_fp)
+    bars = (f"exact >= {args.min_exact}, within-one >= {args.min_within_one}, "
+            f"level-I false positives <= {args.max_level_i_fp}")
+    ok = gold_ok
     if args.drills is not None:
+        import polars as pl
+
         from workbench.grading.evaluate import drill_peaks, format_drills
 
         drills = drill_peaks(args.drills, args.rules, every_hours=args.drill_every,
                              progress=True)
         print()
         print(format_drills(drills))
-        ok = ok and bool(drills["peak_ok"].all())
-    print(f"{'PASS' if ok else 'FAIL'}: exact >= {args.min_exact}, within-one >= "
-          f"{args.min_within_one}, level-I false positives <= {args.max_level_i_fp}")
+        missed = drills.filter(~pl.col("peak_ok"))["scenario"].to_list()
+        bars += ", every drill at its intended peak"
+        if missed:
+            bars += f" (missed: {', '.join(missed)})"
+        ok = ok and not missed
+    print(f"{'PASS' if ok else 'FAIL'}: {bars}" + ("" if gold_ok else " (the gold set is below its bars)"))
     return 0 if ok else 1
 
 
