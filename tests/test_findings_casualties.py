@@ -159,3 +159,52 @@ def test_a_reminder_of_another_incident_is_set_aside(lex):
     (claims,) = _claims(["海城爆炸致2人死亡。也请大家不要忘记湖北大火烧死14名同胞"], lex)
     assert sorted((c["deaths"], c["set_aside"] or "") for c in claims) == [
         (2, ""), (14, "comparison")]
+
+
+def test_a_denial_that_quotes_the_rumoured_toll_states_no_count(lex):
+    assert _claims(["网传“百余人遇难”系谣言"], lex) == [None]
+    (kept,) = _claims(["经核实，爆炸造成2人受伤，网传多人死亡系谣言。"], lex)[0]
+    assert kept["set_aside"] is None and kept["injuries"] == 2 and kept["deaths"] is None
+
+
+def test_an_official_denial_does_not_corroborate_the_rumour_it_quotes():
+    gov = {"author_type": "government", "author_verified": True, "is_official": True}
+    f = _event([
+        ("u1", "听说仓库烧死了一百多个工人", {}),
+        ("fire", "临河消防：火灾造成2人轻伤，无人员死亡。网传“百余人遇难”系谣言", gov),
+        ("u2", "辟谣了，大家别传了", {}),
+    ])
+    assert f["deaths_reported"] is None
+    assert f["injuries_reported"] == 2
+
+
+def test_no_casualties_is_not_a_casualty_mention():
+    f = _event([(f"u{i}", t, {}) for i, t in enumerate(
+        ["龙舟翻了，所有队员都爬上来了，无人受伤", "比赛太精彩了，没有人员伤亡就好",
+         "Boat capsized, no one was hurt", "今天的龙舟赛冠军是东湖队"])])
+    assert f["mentions_casualties"] == 0
+    g = _event([("u1", "事故造成3人受伤", {}), ("u2", "希望伤者早日康复", {})])
+    assert g["mentions_casualties"] == 2
+
+
+def test_a_toll_quoted_from_history_does_not_decide_where_the_event_is():
+    media = {"author_type": "media", "author_verified": True}
+    posts = [("m", "青岚县地震已造成47人死亡、312人受伤", media)]
+    posts += [(f"u{i}", "想起2008年汶川地震，69227人遇难", {}) for i in range(6)]
+    f = _event(posts)
+    assert f["deaths_reported"] == 47
+
+
+def test_an_embassy_saying_no_nationals_were_harmed_takes_the_toll_abroad():
+    media = {"author_type": "media", "author_verified": True}
+    gov = {"author_type": "government", "author_verified": True, "is_official": True}
+    f = _event([
+        ("m", "Death toll from the Tarsenia earthquake rises to 2,300", media),
+        ("e", "中国驻塔尔塞尼亚大使馆：目前暂无中国公民伤亡报告", gov),
+        ("u1", "Praying for everyone affected", {}),
+    ])
+    assert f["nationals_unharmed"] is True
+    assert f["domestic_stake"] is False
+    # a crowd post saying the same proves nothing
+    g = _event([("m", "Death toll rises to 2,300", media), ("u", "听说暂无中国公民伤亡", {})])
+    assert g["nationals_unharmed"] is False

@@ -65,7 +65,8 @@ def test_highest_level_wins_and_trace_has_values(rs, findings):
     first = trace[0]
     assert first["level"] == "I" and first["because"]
     assert first["values"] == {"deaths_reported": 36, "injuries_reported": None,
-                               "mentions_casualties": 40, "foreign_share": 0.0}
+                               "mentions_casualties": 40, "foreign_share": 0.0,
+                               "nationals_unharmed": False}
 
 
 def test_measures_have_owners_and_absolute_deadlines(rs, findings):

@@ -127,7 +127,8 @@ FINDINGS_COLUMNS: list[Column] = [
     Column("affected_subject", pl.Utf8, f"Who is affected, one of {SUBJECTS}: most posts with its words (rules/lexicons/subjects.yaml)."),
     Column("subject_share", pl.Float64, "Share of the posts with own text that name any affected subject (a government body, an enterprise, a private person: subjects.yaml)."),
     Column("foreign_share", pl.Float64, "Share of the posts with own text that name a foreign place and no home place (rules/lexicons/context.yaml places)."),
-    Column("domestic_stake", pl.Boolean, "Someone the plan protects at home is at stake: affected_subject known, subject_share >= 0.1 and foreign_share < 0.5 (findings.stake)."),
+    Column("nationals_unharmed", pl.Boolean, "A credible account (official, verified, media, government) states that no nationals were harmed (暂无中国公民伤亡, 'no Chinese casualties'; context.yaml nationals): the event's toll is abroad, not a domestic one (findings.stake)."),
+    Column("domestic_stake", pl.Boolean, "Someone the plan protects at home is at stake: affected_subject known, subject_share >= 0.1, foreign_share < 0.5 and not nationals_unharmed (findings.stake)."),
     # rumour and official response (findings.signals, findings.responses)
     Column("rumour_signals", pl.Int64, "Posts spreading or questioning a claim (rumour.yaml signals: 网传, 据说, 未经证实, 是真的吗, ...) that do not debunk it."),
     Column("rumour_share", pl.Float64, "rumour_signals / n_posts."),

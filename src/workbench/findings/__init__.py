@@ -217,6 +217,8 @@ def compute(
         pl.coalesce("_t_representative_post_ids", "_f_reps").alias("representative_post_ids"),
         pl.col("max_burst_z").fill_null(0.0),
         pl.col("burst_count").fill_null(0),
+        pl.col("nationals_unharmed").fill_null(False),
+    ).with_columns(
         stake.domestic_stake(min_subject_share=cfg.min_subject_share,
                              max_foreign_share=cfg.max_foreign_share),
     )

@@ -17,6 +17,10 @@ then either kept or **set aside** with its reason:
   ``EVENT_PLACE_SHARE`` of the event's posts that name any of the places its counts are
   stated with, or the most named of them).
 
+A part of a clause (between commas) that calls a claim false (a word of ``rumour.yaml``
+``debunk``: 系谣言, 不实, 造谣, fake, hoax) states no count: in "爆炸造成2人受伤，网传多人死亡系
+谣言" or "网传'百余人遇难'系谣言" the denial quotes the rumour's toll, and only the 2 injured count.
+
 Kept counts are corroborated: an event's ``deaths_reported`` is the largest count that
 either a *credible* author stated (official, verified, or a media / government account) or
 at least ``corroboration`` distinct independent authors stated or exceeded in their own
@@ -186,6 +190,17 @@ def _clause_places(clauses: pl.DataFrame, lex: Lexicons) -> pl.Series:
     return pl.Series("places", out, dtype=pl.List(pl.Utf8))
 
 
+def _without_denials(clause: pl.Expr, debunk: list[str]) -> pl.Expr:
+    """The clause with its comma-separated parts that call a claim false left out."""
+    words = ordered_patterns(debunk)
+    if not words:
+        return clause
+    return (clause.str.replace_all(r"[，,]", "\x1e").str.split("\x1e")
+            .list.eval(pl.element().filter(~pl.element().str.to_lowercase()
+                                           .str.contains_any(words)))
+            .list.join("，"))
+
+
 def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
     """Per row of ``frame`` (by position, needs ``text`` and ``created_at``): the list of
     count claims of its own text, one struct per clause stating a count: ``deaths``,
@@ -215,10 +230,11 @@ def claims(frame: pl.DataFrame, lex: Lexicons) -> pl.Series:
         .explode("clause")
         .filter(pl.col("clause").str.len_chars() > 0)
         .with_row_index("__c")
+        .with_columns(_without_denials(pl.col("clause"), lex.debunk).alias("__counted"))
         .with_columns(
-            stated_counts(pl.col("clause"), lex.death_words, _EN_DEATH, pair_group=1)
+            stated_counts(pl.col("__counted"), lex.death_words, _EN_DEATH, pair_group=1)
             .alias("d"),
-            stated_counts(pl.col("clause"), lex.injury_words, _EN_INJURY, pair_group=2)
+            stated_counts(pl.col("__counted"), lex.injury_words, _EN_INJURY, pair_group=2)
             .alias("i"),
         )
         .filter((pl.col("d").list.len() > 0) | (pl.col("i").list.len() > 0))
@@ -308,8 +324,11 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
         .with_row_index("__k")
     )
     # The event's own places: the most named one, and any named by >= EVENT_PLACE_SHARE of
-    # the event's posts that name one of the places its counts are stated with.
-    places = claimed.select(pl.col("places").explode().drop_nulls().unique()).collect()
+    # the event's posts that name one of the places its counts are stated with (counts
+    # already set aside do not say where the event is: "想起2008年汶川地震，69227人遇难",
+    # quoted by thousands, must not make 汶川 the place of today's quake).
+    places = (claimed.filter(pl.col("set_aside").is_null())
+              .select(pl.col("places").explode().drop_nulls().unique()).collect())
     candidates = places["places"].to_list()
     if candidates:  # English "in X" anywhere in the event can name its place too
         candidates += _english_places(ev)

@@ -100,6 +100,7 @@ class Lexicons:
     comparison: list[str] = field(default_factory=list)
     home_places: list[str] = field(default_factory=list)
     foreign_places: list[str] = field(default_factory=list)
+    nationals: list[str] = field(default_factory=list)  # context.yaml nationals (optional)
 
 
 def load(lexicon_dir: str | Path | None = None) -> Lexicons:
@@ -177,6 +178,8 @@ def _load(folder: Path, _stamp: tuple) -> Lexicons:
         comparison=_words(context_path, "comparison.words", context["comparison"].get("words")),
         home_places=places["home"],
         foreign_places=places["foreign"],
+        nationals=(_words(context_path, "nationals.words", context["nationals"].get("words"))
+                   if isinstance(context.get("nationals"), dict) else []),
         nature=nature,
         subjects=subjects,
         rumour_signals=_words(rumour_path, "signals.words", rumour["signals"].get("words")),

@@ -35,11 +35,20 @@ import polars as pl
 
 from workbench.findings import casualties
 from workbench.findings.lexicons import Lexicons
-from workbench.findings.matching import ordered_patterns
+from workbench.findings.matching import contains_any, ordered_patterns
 
 # Optional groups of sensitive.yaml with a count of their own (group -> findings column
 # mentions_<name>); a lexicon without the group gives 0.
 OPTIONAL_GROUPS = {"mass_incident": "unrest", "values": "values"}
+
+
+# Casualty words said to be absent: 无人员伤亡, 未造成人员伤亡, 暂无人员死亡, 无人受伤, 均未受伤,
+# "no one was hurt", "no injuries", "no casualties" (left out of mentions_casualties)
+NEGATED_CASUALTIES = (
+    r"(?:无|没有|未造成|未有|暂无|并无|均无|均未|未|没)(?:任何)?(?:人员|人|一人)?(?:伤亡|受伤|死亡|遇难|伤)"
+    r"|\bno (?:one|body|people) (?:was |were )?(?:hurt|injured|killed)\b"
+    r"|\bno (?:injuries|casualties|deaths|fatalities)\b|\bnobody (?:was )?(?:hurt|injured|killed)\b"
+    r"|\bunhurt\b|\buninjured\b")
 
 
 def flags(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
@@ -61,6 +70,13 @@ def flags(ev: pl.LazyFrame, lex: Lexicons) -> pl.LazyFrame:
         pl.col("__found").list.eval(pl.element().filter(pl.element().is_in(sensitive)))
         .alias("sensitive_words"),
     ).drop("__found")
+    if "sens_casualties" in frame.columns:
+        # "无人员伤亡", "无人受伤", "no one was hurt" say nobody was harmed: not a mention
+        negated = pl.col("text").fill_null("").str.to_lowercase().str.replace_all(
+            NEGATED_CASUALTIES, "")
+        frame = frame.with_columns(
+            (pl.col("sens_casualties") & contains_any(negated, lex.sensitive["casualties"]))
+            .alias("sens_casualties"))
     return frame.with_columns(casualties.claims(frame, lex)).lazy()
 
 

@@ -20,6 +20,9 @@ from workbench.grading.compile import facts_from_frame
 from workbench.grading.loader import RANKS, RuleSet, load_ruleset
 from workbench.schema import FINDINGS_SCHEMA, GRADING_SCHEMA, NATURES, WATCH, conform
 
+# Boolean findings the rules test with `eq: false` that the findings never leave null.
+NEVER_NULL_FLAGS = ("nationals_unharmed",)
+
 
 def _ruleset(ruleset: RuleSet | str | Path | None) -> RuleSet:
     if isinstance(ruleset, RuleSet):
@@ -89,6 +92,9 @@ def grade_batches(
     frame = conform(findings, FINDINGS_SCHEMA)
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
+    # Findings written before a boolean finding existed (archived cases) read as false: a
+    # missing 'nationals_unharmed' must not switch the casualty rules off.
+    frame = frame.with_columns(pl.col(c).fill_null(False) for c in NEVER_NULL_FLAGS)
     if frame["event_id"].null_count():
         i = frame["event_id"].is_null().arg_max()
         raise ValueError(f"findings row {i}: event_id is null")
