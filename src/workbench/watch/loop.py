@@ -23,8 +23,6 @@ same ids, and the feed skips those it already holds: no alert is repeated.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from workbench.schema import (
 )
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
+from workbench.watch.faults import crash_point
 from workbench.watch.frames import append, rows_with
 from workbench.watch.levels import LevelPolicy, downgrade_due, observe, pending, record, settle
 from workbench.watch.pipeline import Escalation, Pipeline
@@ -53,26 +52,6 @@ from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir, latest_assignments
 
 log = logging.getLogger("workbench.watch")
-
-# Fault injection for the crash tests: WORKBENCH_WATCH_KILL_AT="<point>:<n>" makes the
-# process SIGKILL itself the n-th time it reaches <point> (after_feed, mid_commit,
-# after_commit, after_read, or 'reading <file>' just before that file is read: a file that
-# kills the reader). Unset in normal use.
-_KILL_AT = os.environ.get("WORKBENCH_WATCH_KILL_AT", "")
-_reached: dict[str, int] = {}
-
-
-def crash_point(name: str) -> None:
-    if not _KILL_AT:
-        return
-    point, sep, count = _KILL_AT.rpartition(":")
-    if not sep or not count.isdigit():
-        point, count = _KILL_AT, ""
-    if point != name:
-        return
-    _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 KEY_FIGURES = (
     "n_posts", "first_seen", "last_seen", "unique_authors", "reach", "growth_rate",

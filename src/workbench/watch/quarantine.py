@@ -31,6 +31,7 @@ import polars as pl
 
 from workbench.schema import POST_SCHEMA, empty
 from workbench.watch.alerts import JsonlLog
+from workbench.watch.faults import crash_point
 from workbench.watch.pipeline import Batch, Pipeline
 from workbench.watch.sources import FileStamp
 
@@ -100,8 +101,6 @@ def read_isolated(pipeline: Pipeline, stamps: list[FileStamp], resolve: Callable
                   *, attempts: int = 0, suspect: str | None = None,
                   note: Callable[[str | None], None] | None = None) -> IsolatedRead:
     """Read ``stamps`` with ``pipeline.read``; see the module docstring."""
-    from workbench.watch.loop import crash_point
-
     if attempts < CAREFUL_AFTER:
         for stamp in stamps:
             crash_point(f"reading {stamp.path}")

@@ -47,6 +47,7 @@ from workbench.schema import (
     POST_SCHEMA,
     empty,
 )
+from workbench.watch.faults import crash_point
 from workbench.watch.sources import FileStamp
 
 CHECKPOINT = "checkpoint.json"
@@ -273,8 +274,6 @@ class StateDir:
             atomic_write_parquet(self.path("gradings", batch), state.gradings)
             atomic_write_parquet(self.path("findings", batch), state.findings)
             self._gradings_batch = batch
-        from workbench.watch.loop import crash_point
-
         crash_point("mid_commit")
         checkpoint = {
             "format": FORMAT,
