@@ -64,18 +64,17 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
                max_wall_s: float | None = None, quiet_hours: float | None = None):
     import polars as pl
     import psutil
+    from workbench.watch.stages import WorkbenchPipeline
 
     from workbench.watch.clock import SimulatedClock
     from workbench.watch.loop import WatchLoop
     from workbench.watch.replay import floor_time, order_posts, replay
-    from workbench.watch.stages import WorkbenchPipeline
 
     posts = order_posts(posts)
     pipeline = WorkbenchPipeline()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
         loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
-        loop.regrade_all = regrade_all
         result = replay(loop, posts, tick_s=tick_s, progress=True, max_tick_s=max_tick_s,
                         min_posts=min_posts, max_wall_s=max_wall_s)
         loop.close()

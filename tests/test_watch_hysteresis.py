@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from workbench.pipeline import IncrementalPipeline
 from workbench.schema import (
     ASSIGNMENT_SCHEMA,
     FINDINGS_SCHEMA,
@@ -23,7 +24,6 @@ from workbench.schema import (
 from workbench.watch.clock import SimulatedClock
 from workbench.watch.loop import WatchLoop
 from workbench.watch.replay import replay
-from workbench.pipeline import IncrementalPipeline
 
 T0 = datetime(2024, 6, 1, 0, tzinfo=UTC)
 SCRIPT = {0: "IV", 2: "III", 3: "IV", 4: "watch", 5: "III", 6: "IV", 400: "IV"}

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 
+from workbench.events.identity import Ledger
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import SimulatedClock
 from workbench.watch.sources import SourceDir
-from workbench.events.identity import Ledger
 from workbench.watch.state import StateDir, StateLocked
 
 

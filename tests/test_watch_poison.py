@@ -16,12 +16,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.pipeline import IncrementalPipeline
 from workbench.schema import ASSIGNMENT_SCHEMA, FINDINGS_SCHEMA, GRADING_SCHEMA, conform
 from workbench.watch.loop import WatchLoop
 from workbench.watch.quarantine import QuarantineLog, read_isolated
-from workbench.watch.sources import SourceDir
-from workbench.pipeline import IncrementalPipeline
 from workbench.watch.reader import FileReader
+from workbench.watch.sources import SourceDir
 
 MAPPING = """\
 name: poison_test

@@ -234,8 +234,11 @@ class IncrementalPipeline:
         )
         return delta
 
-    def grade_held(self, now: datetime | None = None) -> pl.DataFrame:
-        """Grade every event held (e.g. after ``feed(..., grade=False)``), keep and return it."""
+    def grade_held(self, now: datetime | None = None, *, rules: Any = None) -> pl.DataFrame:
+        """Grade every event held (e.g. after ``feed(..., grade=False)``), keep and return it;
+        ``rules`` (a RuleSet or folder) replaces the pipeline's rule set first."""
+        if rules is not None:
+            self.rules, self._ruleset = rules, None
         findings = self.state.findings
         gradings = conform(self.grade(findings, now=now), GRADING_SCHEMA) if findings.height \
             else empty(GRADING_SCHEMA)

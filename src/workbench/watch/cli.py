@@ -110,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if (args.source_dir is None) == (args.replay is None):
         print("watch: give either SOURCE_DIR or --replay DATASET (not both)", file=sys.stderr)
         return 2
-    from workbench.watch.loop import WatchLoop
     from workbench.pipeline import IncrementalPipeline
+    from workbench.watch.loop import WatchLoop
     from workbench.watch.state import StateLocked
 
     pipeline = IncrementalPipeline(rules=args.rules, embedder=args.embedder)

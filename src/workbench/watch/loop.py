@@ -39,13 +39,13 @@ from workbench.pipeline import IncrementalPipeline
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, WATCH, conform, empty
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
+from workbench.watch.escalate import Escalations
 from workbench.watch.faults import crash_point
 from workbench.watch.levels import LevelPolicy, downgrade_due, observe, pending, record, settle
-from workbench.watch.escalate import Escalations
 from workbench.watch.pipeline import Escalation, Reader
 from workbench.watch.quarantine import QuarantineLog, file_entry, read_isolated, row_entries
-from workbench.watch.sources import SourceDir
 from workbench.watch.reader import FileReader
+from workbench.watch.sources import SourceDir
 from workbench.watch.state import StateDir
 
 log = logging.getLogger("workbench.watch")

@@ -42,13 +42,16 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 import polars as pl
 
 from workbench.pipeline import PipelineState, latest_assignments
-from workbench.schema import ASSIGNMENT_SCHEMA, FINDINGS_SCHEMA, GRADING_SCHEMA, POST_SCHEMA, conform
+from workbench.schema import (
+    FINDINGS_SCHEMA,
+    GRADING_SCHEMA,
+    conform,
+)
 from workbench.watch.faults import crash_point
 from workbench.watch.sources import FileStamp
 
