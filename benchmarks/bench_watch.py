@@ -64,14 +64,14 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
                max_wall_s: float | None = None, quiet_hours: float | None = None):
     import polars as pl
     import psutil
-    from workbench.watch.stages import WorkbenchPipeline
 
+    from workbench.pipeline import IncrementalPipeline
     from workbench.watch.clock import SimulatedClock
     from workbench.watch.loop import WatchLoop
     from workbench.watch.replay import floor_time, order_posts, replay
 
     posts = order_posts(posts)
-    pipeline = WorkbenchPipeline()
+    pipeline = IncrementalPipeline(regrade_all=regrade_all)
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
         loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
