@@ -173,6 +173,82 @@ def describe(series) -> str:
             f"(n={series.len()})")
 
 
+def storm_posts(n_posts: int, hours: float = 24.0, seed: int = 13):
+    """One simulated incident (the flagship scenario, ``n_posts`` posts, background
+    included, over ``hours``) as a post table."""
+    import dataclasses
+
+    from workbench import ingest, simulate
+
+    sc = simulate.load(ROOT / "scenarios" / "flagship.yaml")
+    total = sc.incident_posts + sc.background_posts
+    sc = dataclasses.replace(sc.scaled(n_posts / total), duration_hours=hours)
+    with tempfile.TemporaryDirectory(prefix="bench-storm-") as out:
+        simulate.run(sc, out, seed=seed)
+        return ingest.read([out]).posts
+
+
+def keep_up(step_seconds, batch_s: float, speed: float) -> dict:
+    """Lag behind a stream replayed ``speed`` times faster than real time, in batches of
+    ``batch_s`` simulated seconds: batch k is available at wall time k * batch_s / speed;
+    the loop takes it when it is available and the previous batch is done."""
+    import numpy as np
+
+    every = batch_s / speed
+    done, lags = 0.0, []
+    for k, seconds in enumerate(step_seconds):
+        start = max(k * every, done)
+        done = start + seconds
+        lags.append(done - k * every)
+    lags = np.asarray(lags)
+    return {"max_lag_s": float(lags.max()) if len(lags) else 0.0,
+            "final_lag_s": float(lags[-1]) if len(lags) else 0.0,
+            "keeps_up": bool(len(lags) == 0 or lags[-1] <= 60.0)}  # within a minute of wall time at the end
+
+
+def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0) -> None:
+    """The storm: one large incident fed in 1-minute batches, as fast as possible; then
+    whether that keeps up with ``speed`` x real time (see ``keep_up``)."""
+    import numpy as np
+    import polars as pl
+
+    t = time.perf_counter()
+    posts = storm_posts(n_posts, hours)
+    print(f"[storm] simulated {posts.height:,} posts over {hours:.0f} h in "
+          f"{time.perf_counter() - t:.1f} s (not in the figures)")
+    from workbench.embed import get_embedder
+    from workbench.events.text import clean_expr
+
+    t = time.perf_counter()
+    texts = posts.select(clean_expr("text")).to_series().unique().to_list()
+    get_embedder().encode([x for x in texts if x])  # into the on-disk cache: the model's speed is bench_embed's
+    print(f"[storm] embedded {len(texts):,} distinct texts in {time.perf_counter() - t:.1f} s "
+          f"(cached before the replay; not in the figures)")
+    result, rss, alerts, gradings, findings, _ = run_replay(
+        posts, tick_s=60.0, label=f"storm {posts.height:,} posts / {hours:.0f} h, 1-minute batches")
+    steps = np.asarray(result.step_seconds)
+    busy = steps[steps > 0]
+    lag = keep_up(result.step_seconds, 60.0, speed)
+    largest = findings.sort("n_posts", descending=True).head(1)
+    print(f"[storm] sustained {result.posts_fed / max(steps.sum(), 1e-9):,.0f} posts/s over "
+          f"{result.steps:,} steps; step latency p50 {np.percentile(busy, 50):.3f} s, p99 "
+          f"{np.percentile(busy, 99):.3f} s, max {busy.max():.3f} s; largest event "
+          f"{largest['n_posts'][0] if largest.height else 0:,} posts; RSS {rss / 2**20:,.0f} MiB")
+    need = posts.height / (hours * 3600) * speed
+    print(f"[storm] at {speed:.0f}x real time ({need:,.0f} posts/s, a batch every "
+          f"{60 / speed:.1f} s): max lag {lag['max_lag_s']:.1f} s, lag at the end "
+          f"{lag['final_lag_s']:.1f} s -> {'keeps up' if lag['keeps_up'] else 'falls behind'}")
+    del pl
+
+
+def alerts_diff(a, b) -> list[str]:
+    """Alerts (kind, event, level, time) in one feed and not the other."""
+    def key(x):
+        return (x["at"], x["kind"], x["event_id"], x.get("previous_level"), x["level"])
+    left, right = {key(x) for x in a}, {key(x) for x in b}
+    return ([f"- {k}" for k in sorted(left - right)] + [f"+ {k}" for k in sorted(right - left)])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=0,

@@ -28,8 +28,9 @@ class Escalations:
     after ``reset`` (a start), every event, which rebuilds the Escalator's state. Events at
     ``watch`` are not watched for escalation."""
 
-    def __init__(self, ruleset):
+    def __init__(self, ruleset, *, evaluator: str = "engine"):
         self.ruleset = ruleset
+        self.evaluator = evaluator
         self._escalator = None
         self._heap: list[tuple[datetime, str]] = []
         self.evaluations = 0  # events advanced because a deadline fell due (for the benchmark)
@@ -55,7 +56,7 @@ class Escalations:
         from workbench.grading.escalation import Escalator
 
         if self._escalator is None:
-            self._escalator = Escalator(self.ruleset)
+            self._escalator = Escalator(self.ruleset, evaluator=self.evaluator)
         esc = self._escalator
         alerts = []
         levelled = gradings.filter(pl.col("level") != WATCH) if gradings.height else gradings
