@@ -13,6 +13,8 @@ subset and the ratio printed.
 
     python benchmarks/bench_watch.py [--events N | --every K] [--tick 300] [--max-tick 3600]
         [--min-posts 20] [--max-wall S] [--baseline-events 2]
+    python benchmarks/bench_watch.py --posts 20000 [--reference-posts 3000]   # a prefix
+    python benchmarks/bench_watch.py --storm 20000                            # the storm
 
 By default the whole dev set is replayed (865 cascades, 319,561 posts with a timestamp);
 ``--events N`` (first N cascades) or ``--every K`` (every K-th) give quicker partial runs.
@@ -65,17 +67,16 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
     import polars as pl
     import psutil
 
+    from workbench.pipeline import IncrementalPipeline
     from workbench.watch.clock import SimulatedClock
     from workbench.watch.loop import WatchLoop
     from workbench.watch.replay import floor_time, order_posts, replay
-    from workbench.watch.stages import WorkbenchPipeline
 
     posts = order_posts(posts)
-    pipeline = WorkbenchPipeline()
+    pipeline = IncrementalPipeline(regrade_all=regrade_all)
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
         loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
-        loop.regrade_all = regrade_all
         result = replay(loop, posts, tick_s=tick_s, progress=True, max_tick_s=max_tick_s,
                         min_posts=min_posts, max_wall_s=max_wall_s)
         loop.close()
@@ -174,6 +175,82 @@ def describe(series) -> str:
             f"(n={series.len()})")
 
 
+def storm_posts(n_posts: int, hours: float = 24.0, seed: int = 13):
+    """One simulated incident (the flagship scenario, ``n_posts`` posts, background
+    included, over ``hours``) as a post table."""
+    import dataclasses
+
+    from workbench import ingest, simulate
+
+    sc = simulate.load(ROOT / "scenarios" / "flagship.yaml")
+    total = sc.incident_posts + sc.background_posts
+    sc = dataclasses.replace(sc.scaled(n_posts / total), duration_hours=hours)
+    with tempfile.TemporaryDirectory(prefix="bench-storm-") as out:
+        simulate.run(sc, out, seed=seed)
+        return ingest.read([out]).posts
+
+
+def keep_up(step_seconds, batch_s: float, speed: float) -> dict:
+    """Lag behind a stream replayed ``speed`` times faster than real time, in batches of
+    ``batch_s`` simulated seconds: batch k is available at wall time k * batch_s / speed;
+    the loop takes it when it is available and the previous batch is done."""
+    import numpy as np
+
+    every = batch_s / speed
+    done, lags = 0.0, []
+    for k, seconds in enumerate(step_seconds):
+        start = max(k * every, done)
+        done = start + seconds
+        lags.append(done - k * every)
+    lags = np.asarray(lags)
+    return {"max_lag_s": float(lags.max()) if len(lags) else 0.0,
+            "final_lag_s": float(lags[-1]) if len(lags) else 0.0,
+            "keeps_up": bool(len(lags) == 0 or lags[-1] <= 60.0)}  # within a minute of wall time at the end
+
+
+def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0) -> None:
+    """The storm: one large incident fed in 1-minute batches, as fast as possible; then
+    whether that keeps up with ``speed`` x real time (see ``keep_up``)."""
+    import numpy as np
+    import polars as pl
+
+    t = time.perf_counter()
+    posts = storm_posts(n_posts, hours)
+    print(f"[storm] simulated {posts.height:,} posts over {hours:.0f} h in "
+          f"{time.perf_counter() - t:.1f} s (not in the figures)")
+    from workbench.embed import get_embedder
+    from workbench.events.text import clean_expr
+
+    t = time.perf_counter()
+    roots = posts.filter(pl.col("root_id").is_null() | (pl.col("root_id") == pl.col("post_id")))
+    texts = [x for x in roots.select(clean_expr("text")).to_series().unique().to_list() if x]
+    get_embedder().encode(texts)  # into the on-disk cache: the model's speed is bench_embed's
+    print(f"[storm] embedded the {len(texts):,} distinct texts of original posts in "
+          f"{time.perf_counter() - t:.1f} s (cached before the replay; not in the figures)")
+    result, rss, alerts, gradings, findings, _ = run_replay(
+        posts, tick_s=60.0, label=f"storm {posts.height:,} posts / {hours:.0f} h, 1-minute batches")
+    steps = np.asarray(result.step_seconds)
+    busy = steps[steps > 0]
+    lag = keep_up(result.step_seconds, 60.0, speed)
+    largest = findings.sort("n_posts", descending=True).head(1)
+    print(f"[storm] sustained {result.posts_fed / max(steps.sum(), 1e-9):,.0f} posts/s over "
+          f"{result.steps:,} steps; step latency p50 {np.percentile(busy, 50):.3f} s, p99 "
+          f"{np.percentile(busy, 99):.3f} s, max {busy.max():.3f} s; largest event "
+          f"{largest['n_posts'][0] if largest.height else 0:,} posts; RSS {rss / 2**20:,.0f} MiB")
+    need = posts.height / (hours * 3600) * speed
+    print(f"[storm] at {speed:.0f}x real time ({need:,.0f} posts/s, a batch every "
+          f"{60 / speed:.1f} s): max lag {lag['max_lag_s']:.1f} s, lag at the end "
+          f"{lag['final_lag_s']:.1f} s -> {'keeps up' if lag['keeps_up'] else 'falls behind'}")
+
+
+def alerts_diff(a, b) -> list[str]:
+    """Alerts (kind, event, level, time) in one feed and not the other."""
+    def key(x):
+        return (x["at"], x["kind"], x["event_id"], x.get("previous_level"), x["level"])
+    left, right = {key(x) for x in a}, {key(x) for x in b}
+    return ([f"- {k}" for k in sorted(left - right)] + [f"+ {k}" for k in sorted(right - left)])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=0,
@@ -188,6 +265,15 @@ def main() -> int:
     parser.add_argument("--max-wall", type=float, default=None,
                         help="stop the main replay after this many seconds (figures then cover "
                              "the cascades replayed so far)")
+    parser.add_argument("--posts", type=int, default=0,
+                        help="only a prefix: the first N posts in time order; with it, the same "
+                             "prefix through the reference path (every event recomputed and "
+                             "re-graded at every batch) and the diff of the two alert feeds")
+    parser.add_argument("--reference-posts", type=int, default=3000,
+                        help="with --posts: the reference path on the first N posts only")
+    parser.add_argument("--storm", type=int, default=0, metavar="N",
+                        help="instead: the synthetic storm, one simulated incident of N posts in "
+                             "24 h fed in 1-minute batches (see run_storm)")
     parser.add_argument("--baseline-events", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline runs")
     parser.add_argument("--quiet-hours", default=None, metavar="H | LEVEL=H,...",
@@ -204,6 +290,9 @@ def main() -> int:
 
     from workbench import ingest
 
+    if args.storm:
+        run_storm(args.storm)
+        return 0
     t = time.perf_counter()
     posts = ingest.read([DATA]).posts
     print(f"read {posts.height:,} posts in {time.perf_counter() - t:.1f} s (not in the loop figures)")
@@ -211,6 +300,32 @@ def main() -> int:
     # one-time costs (imports of BERTopic and jsonschema, the embedding model) are paid by a
     # short warm-up replay, not by whichever timed run happens to come first
     run_replay(subset(posts, 1).head(60), tick_s=args.tick, label="warm-up, not counted")
+
+    if args.posts:
+        from workbench.watch.replay import order_posts
+
+        ordered = order_posts(posts)
+        ref_posts = ordered.head(min(args.reference_posts, args.posts))
+        ref, _, ref_alerts, *_ = run_replay(
+            ref_posts, tick_s=args.tick, regrade_all=True, max_tick_s=args.max_tick,
+            min_posts=args.min_posts, label=f"reference path, first {ref_posts.height:,} posts")
+        inc, _, inc_alerts, *_ = run_replay(
+            ref_posts, tick_s=args.tick, max_tick_s=args.max_tick, min_posts=args.min_posts,
+            label=f"incremental, first {ref_posts.height:,} posts")
+        diff = alerts_diff(ref_alerts, inc_alerts)
+        print(f"alerts: reference {len(ref_alerts)}, incremental {len(inc_alerts)}; diff "
+              f"{'empty' if not diff else f'{len(diff)} lines'}")
+        for line in diff[:20]:
+            print("  " + line)
+        print(f"throughput on the first {ref_posts.height:,} posts: incremental "
+              f"{inc.posts_per_s:,.1f} posts/s vs reference {ref.posts_per_s:,.1f} posts/s -> "
+              f"ratio {inc.posts_per_s / ref.posts_per_s if ref.posts_per_s else float('nan'):.2f}x")
+        result, rss, *_ = run_replay(ordered.head(args.posts), tick_s=args.tick,
+                                     max_tick_s=args.max_tick, min_posts=args.min_posts,
+                                     label=f"incremental, first {args.posts:,} posts")
+        print(f"throughput {result.posts_per_s:,.1f} posts/s over the first {result.posts_fed:,} "
+              f"posts ({result.steps:,} steps); RSS {rss / 2**20:,.0f} MiB")
+        return 0
 
     # baseline first (smaller), then the incremental loop on the same subset
     if not args.no_baseline:

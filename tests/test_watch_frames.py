@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.watch.frames import append, rows_with
+from workbench.pipeline.frames import append, rows_with
 
 
 def test_rows_with_finds_the_wanted_rows_only():

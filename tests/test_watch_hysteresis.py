@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from workbench.pipeline import IncrementalPipeline
 from workbench.schema import (
     ASSIGNMENT_SCHEMA,
     FINDINGS_SCHEMA,
@@ -23,7 +24,6 @@ from workbench.schema import (
 from workbench.watch.clock import SimulatedClock
 from workbench.watch.loop import WatchLoop
 from workbench.watch.replay import replay
-from workbench.watch.stages import WorkbenchPipeline
 
 T0 = datetime(2024, 6, 1, 0, tzinfo=UTC)
 SCRIPT = {0: "IV", 2: "III", 3: "IV", 4: "watch", 5: "III", 6: "IV", 400: "IV"}
@@ -33,7 +33,7 @@ def h(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-class ScriptedGrades(WorkbenchPipeline):
+class ScriptedGrades(IncrementalPipeline):
     """Every post belongs to E1; E1's level at a time is the script's latest entry."""
 
     def prepare(self, posts):
@@ -41,7 +41,7 @@ class ScriptedGrades(WorkbenchPipeline):
 
     def assign(self, new_posts, *, posts, assignments, ledger):
         return conform(new_posts.select("post_id", event_id=pl.lit("E1"), how=pl.lit("cluster")),
-                       ASSIGNMENT_SCHEMA), ledger
+                       ASSIGNMENT_SCHEMA), ledger, None
 
     def findings(self, posts, assignments):
         return conform(posts.select(

@@ -152,9 +152,9 @@ def dataset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipeline():
-    from workbench.watch.stages import WorkbenchPipeline
+    from workbench.pipeline import IncrementalPipeline
 
-    return WorkbenchPipeline()
+    return IncrementalPipeline()
 
 
 def _source(tmp_path: Path) -> Path:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import polars as pl
 import pytest
 
+from workbench.events.identity import Ledger
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, conform
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import SimulatedClock
@@ -224,7 +225,7 @@ def test_state_commit_load_and_crash_leftovers(tmp_path):
     state.batch = 1
     state.posts = _posts(["p1", "p2"])
     state.assignments = _assign(["p1", "p2"], "E1")
-    state.ledger = {"events": ["E1"]}
+    state.ledger = Ledger(next_number=2, runs=1, model_id="m")
     state.levels = {"E1": ["IV", 1, 1]}
     store.commit(state, new_posts=state.posts, new_assignments=state.assignments)
     # batch 2 is cut short by a crash: its segment files exist, its checkpoint does not
@@ -233,7 +234,8 @@ def test_state_commit_load_and_crash_leftovers(tmp_path):
     loaded = StateDir(tmp_path).load()
     assert loaded.batch == 1
     assert loaded.posts["post_id"].to_list() == ["p1", "p2"]
-    assert loaded.ledger == {"events": ["E1"]}
+    assert (loaded.ledger.next_number, loaded.ledger.runs, loaded.ledger.model_id) == (2, 1, "m")
+    assert not list(tmp_path.glob("*.pkl"))  # the ledger is saved as tables, never pickled
     assert loaded.levels == {"E1": ["IV", 1, 1]}
     assert not store.path("posts", 2).exists()
     assert not (tmp_path / ".checkpoint.json.123.tmp").exists()

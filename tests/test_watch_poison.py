@@ -16,11 +16,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from workbench.pipeline import IncrementalPipeline
 from workbench.schema import ASSIGNMENT_SCHEMA, FINDINGS_SCHEMA, GRADING_SCHEMA, conform
 from workbench.watch.loop import WatchLoop
 from workbench.watch.quarantine import QuarantineLog, read_isolated
+from workbench.watch.reader import FileReader
 from workbench.watch.sources import SourceDir
-from workbench.watch.stages import WorkbenchPipeline
 
 MAPPING = """\
 name: poison_test
@@ -62,7 +63,7 @@ class _RaisesOn:
     content can trigger)."""
 
     def __init__(self, bad: str):
-        self.bad, self.real = bad, WorkbenchPipeline()
+        self.bad, self.real = bad, FileReader()
 
     def read(self, paths):
         if any(Path(p).name == self.bad for p in paths):
@@ -81,7 +82,7 @@ def test_read_isolated_keeps_the_good_files_and_names_the_poison(tmp_path):
     assert set(got.batch.posts["post_id"].to_list()) == {"weibo:a1", "weibo:a2"}
     # a file noted as being read when the process died is poison without another try
     noted = []
-    got = read_isolated(WorkbenchPipeline(), stamps, source.resolve, attempts=3,
+    got = read_isolated(FileReader(), stamps, source.resolve, attempts=3,
                         suspect="posts01.jsonl", note=noted.append)
     assert [(s.path, r) for s, r, _ in got.poison] == [("posts01.jsonl", "crashed_reader")]
     assert noted[-1] is None and "posts03.jsonl" in noted
@@ -143,13 +144,13 @@ def test_poison_row_and_a_file_that_kills_the_reader_do_not_stall_the_watch(tmp_
     assert len((state / "quarantine.jsonl").read_text("utf-8").splitlines()) == len(entries)
 
 
-class _FindingsFailOn(WorkbenchPipeline):
+class _FindingsFailOn(IncrementalPipeline):
     """Real reader; every post is event E1 (no embedder); the findings step raises on a
     post holding 毒 (a value the reader took but a later stage cannot); level IV."""
 
     def assign(self, new_posts, *, posts, assignments, ledger):
         return conform(new_posts.select("post_id", event_id=pl.lit("E1"), how=pl.lit("cluster")),
-                       ASSIGNMENT_SCHEMA), ledger
+                       ASSIGNMENT_SCHEMA), ledger, None
 
     def findings(self, posts, assignments):
         if posts["text"].str.contains("毒").any():

@@ -2,6 +2,10 @@
 
 ingest -> select -> detect events (+ findings) -> grade -> save.
 
+Events, findings and grading are ``workbench.pipeline.IncrementalPipeline``, the one the
+drill and the watch run: the case is one ``feed`` of every selected post (``detect``), and
+``grade`` grades the events it holds at the case's ``now``.
+
 Each step is timed (``Case.timings``) and counted (``Case.counts``); ``save`` writes the
 tables and ``run_info.json`` that the runner folds into ``manifest.json``. Nothing reads the
 wall clock for results: grading time is the ``now`` parameter or the latest post's time,
@@ -41,7 +45,7 @@ class Case:
     topics: pl.DataFrame | None = None
     findings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FINDINGS_SCHEMA))
     gradings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=GRADING_SCHEMA))
-    events: Any = None
+    events: Any = None  # the workbench.pipeline.IncrementalPipeline that found the events
     model_id: str | None = None
     rules_version: str | None = None
     rules_hash: str | None = None
@@ -193,20 +197,22 @@ def _escape(text: str) -> str:
 
 
 def detect(case: Case, *, model: str = "", progress: bool = True) -> Case:
-    """Cluster the posts into events and compute their findings."""
-    from workbench import events as events_mod
+    """Cluster the posts into events and compute their findings: one ``feed`` of the
+    pipeline (the grading waits for :func:`grade`)."""
     from workbench.embed import get_embedder
+    from workbench.pipeline import IncrementalPipeline
 
     with case.timed("embed_model"):
         embedder = get_embedder(model or None)
     case.model_id = getattr(embedder, "model_id", str(model or "default"))
-    with case.timed("events"):
-        ev = _call_detect(events_mod.detect, case.posts, embedder, progress)
-    case.events = ev
-    case.assignments = ev.assignments
-    case.topics = getattr(ev, "topics", None)
-    with case.timed("findings"):
-        case.findings = ev.findings() if hasattr(ev, "findings") else _findings(case)
+    pipe = IncrementalPipeline(embedder=embedder, progress=progress)
+    delta = pipe.feed(case.posts, grade=False)
+    case.timings["events"] = round(delta.seconds.get("assign", 0.0), 3)
+    case.timings["findings"] = round(delta.seconds.get("findings", 0.0), 3)
+    case.events = pipe
+    case.assignments = pipe.state.assignments
+    case.topics = pipe.state.topics
+    case.findings = pipe.state.findings
     case.counts["events"] = case.findings.height
     case.counts["posts_assigned"] = case.assignments.filter(
         pl.col("event_id").is_not_null()
@@ -214,24 +220,12 @@ def detect(case: Case, *, model: str = "", progress: bool = True) -> Case:
     return case
 
 
-def _call_detect(detect_fn, posts, embedder, progress):
-    try:
-        return detect_fn(posts, embedder=embedder, progress=progress)
-    except TypeError:
-        return detect_fn(posts, embedder=embedder)
-
-
-def _findings(case: Case) -> pl.DataFrame:
-    from workbench import findings as findings_mod
-
-    return findings_mod.compute(case.posts, case.assignments, case.topics)
-
-
 def grade(case: Case, *, rules: str = "", now: str = "") -> Case:
     """Grade every event with the rule set (``rules`` folder, '' = the project's ``rules/``)
     at time ``now`` ('' = the latest post's time, never the wall clock)."""
     from workbench.grading import grade as grade_findings
     from workbench.grading import load_ruleset
+    from workbench.pipeline import IncrementalPipeline
 
     path = Path(rules) if rules else DEFAULT_RULES
     with case.timed("grading"):
@@ -239,7 +233,10 @@ def grade(case: Case, *, rules: str = "", now: str = "") -> Case:
         when = parse_time(now)
         if when is None and case.posts.height:
             when = case.posts["created_at"].max()
-        case.gradings = grade_findings(case.findings, ruleset, now=when)
+        if isinstance(case.events, IncrementalPipeline):
+            case.gradings = case.events.grade_held(when, rules=ruleset)  # the events it holds
+        else:  # findings given without the pipeline (a case built by hand)
+            case.gradings = grade_findings(case.findings, ruleset, now=when)
     case.rules_version = str(getattr(ruleset, "version", ""))
     case.rules_hash = str(getattr(ruleset, "hash", ""))
     case.rules_path = str(path)

@@ -1,13 +1,16 @@
 """Replay a post stream through the pipeline on a simulated clock.
 
-At each clock step (every ``every_hours``, aligned to the onset) the posts published so far go
-through ``events.detect`` (with the ledger carried over, so event ids stay stable), then
-``findings.compute`` and ``grading.grade(now=step)``. The result is a timeline: one row per
-(step, event) with the level, the measures and how many of the event's posts truly belong to
-the incident (from ``event_label``, which simulated posts carry).
+At each clock step (every ``every_hours``, aligned to the onset) the posts published since
+the previous step are fed to the pipeline (``workbench.pipeline.IncrementalPipeline.feed``,
+the one the watch and the case study run: new posts are assigned with the ledger, the
+events they touch get their findings recomputed and are re-graded at the step's time). The
+result is a timeline: one row per (step, event held) with the level, the measures and how
+many of the event's posts truly belong to the incident (from ``event_label``, which
+simulated posts carry).
 
-The pipeline is pluggable (anything with ``step(posts, now) -> (assignments, gradings,
-findings)``), so scoring can be tested without models and other pipelines can be drilled.
+Any ``IncrementalPipeline`` can be drilled: ``LabelledEventsPipeline`` takes the event
+detector out (the events are the posts' true labels), so scoring can be tested without
+models and the findings and rules drilled alone.
 """
 
 from __future__ import annotations
@@ -15,71 +18,31 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from workbench.drill.score import TIMELINE_SCHEMA, _as_utc, empty_timeline
-from workbench.schema import UTC_TIME
+from workbench.pipeline import IncrementalPipeline
+from workbench.schema import ASSIGNMENT_SCHEMA, UTC_TIME, conform
 
 
-class Pipeline(Protocol):
-    def step(self, posts: pl.DataFrame, now: dt.datetime) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """posts so far -> (assignments, gradings, findings)."""
-
-
-class WorkbenchPipeline:
-    """events.detect (ledger carried between steps) -> findings.compute -> grading.grade."""
-
-    def __init__(self, *, embedder=None, ruleset=None, event_config=None):
-        self.embedder = embedder
-        self.ruleset = ruleset
-        self.event_config = event_config
-        self.ledger = None
-
-    def step(self, posts: pl.DataFrame, now: dt.datetime):
-        import importlib
-
-        from workbench import events, grading
-
-        grade = importlib.import_module("workbench.grading.grade").grade
-
-        if self.embedder is None:
-            from workbench.embed import get_embedder
-
-            self.embedder = get_embedder()
-        if self.ruleset is None:
-            self.ruleset = grading.load_ruleset()
-        ev = events.detect(posts, embedder=self.embedder, config=self.event_config, ledger=self.ledger)
-        self.ledger = ev.ledger
-        findings = ev.findings()
-        gradings = grade(findings, self.ruleset, now=now)
-        return ev.assignments, gradings, findings
-
-
-class LabelledEventsPipeline:
+class LabelledEventsPipeline(IncrementalPipeline):
     """The events the posts' ``event_label`` names (the simulator's ground truth) ->
-    findings.compute -> grading.grade: a drill of the findings and rules alone, with the
-    event detector taken out (``workbench drill --events labels``, ``rules evaluate
-    --drills``). Posts without a label are left out."""
+    findings -> grading: a drill of the findings and rules alone, with the event detector
+    taken out (``workbench drill --events labels``, ``rules evaluate --drills``). Posts
+    without a label get no event (they are left out of every event's findings)."""
 
-    def __init__(self, *, ruleset=None, findings_config=None):
-        self.ruleset = ruleset
-        self.findings_config = findings_config
+    def __init__(self, *, ruleset=None, findings_config=None, **kwargs):
+        super().__init__(rules=ruleset, findings_config=findings_config, **kwargs)
 
-    def step(self, posts: pl.DataFrame, now: dt.datetime):
-        from workbench import findings as findings_mod
-        from workbench import grading
-        from workbench.grading.grade import grade
-
-        if self.ruleset is None:
-            self.ruleset = grading.load_ruleset()
-        labelled = posts.filter(pl.col("event_label").is_not_null())
-        assignments = labelled.select(
-            "post_id", pl.col("event_label").alias("event_id"), how=pl.lit("label"),
+    def assign(self, new_posts, *, posts, assignments, ledger):
+        out = new_posts.select(
+            "post_id", pl.col("event_label").alias("event_id"),
+            how=pl.when(pl.col("event_label").is_not_null()).then(pl.lit("label")),
             score=pl.lit(None, dtype=pl.Float64))
-        found = findings_mod.compute(labelled, assignments, config=self.findings_config)
-        return assignments, grade(found, self.ruleset, now=now), found
+        return conform(out, ASSIGNMENT_SCHEMA), ledger, None
 
 
 @dataclass
@@ -118,14 +81,16 @@ def event_rows(assignments: pl.DataFrame, gradings: pl.DataFrame, posts: pl.Data
     )
 
 
-def replay(posts: pl.DataFrame, truth: dict[str, Any], pipeline: Pipeline, *, every_hours: float = 1.0,
-           until_hours: float | None = None, progress: bool = False) -> Replay:
-    """Run ``pipeline`` at each clock step over the posts published by then."""
+def replay(posts: pl.DataFrame, truth: dict[str, Any], pipeline: IncrementalPipeline, *,
+           every_hours: float = 1.0, until_hours: float | None = None,
+           progress: bool = False) -> Replay:
+    """Feed ``pipeline`` (a fresh one) at each clock step the posts published since the
+    previous step; read the events it holds after each."""
     import time
 
     onset = _as_utc(truth["onset"])
     incident = truth["incident_event"]
-    posts = posts.sort("created_at")
+    posts = posts.sort("created_at", "post_id")
     if posts.height == 0:
         return Replay(empty_timeline(), pl.DataFrame(schema={"at": UTC_TIME, "incident_posts_seen": pl.Int64}))
     first, last = posts["created_at"].min(), posts["created_at"].max()
@@ -137,25 +102,28 @@ def replay(posts: pl.DataFrame, truth: dict[str, Any], pipeline: Pipeline, *, ev
         from tqdm import tqdm
 
         iterator = tqdm(steps, desc="drill", unit="step")
+    epoch_us = posts["created_at"].dt.epoch("us").to_numpy()
+    is_incident = (posts["event_label"] == incident).fill_null(False).to_numpy()
+    incident_seen = np.concatenate([[0], np.cumsum(is_incident)])
     rows: list[pl.DataFrame] = []
     totals: list[tuple[dt.datetime, int]] = []
     log: list[dict[str, Any]] = []
-    seen_n = -1
+    fed = 0
     out = Replay(empty_timeline(), pl.DataFrame())
-    prev: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None
     for now in iterator:
-        so_far = posts.filter(pl.col("created_at") <= now)
-        totals.append((now, int((so_far["event_label"] == incident).sum())))
-        if so_far.height == 0:
+        hi = int(np.searchsorted(epoch_us, int(now.timestamp() * 1_000_000), side="right"))
+        totals.append((now, int(incident_seen[hi])))
+        if hi == 0:
             continue
         t0 = time.perf_counter()
-        if so_far.height != seen_n or prev is None:
-            prev = pipeline.step(so_far, now)
-            seen_n = so_far.height
-        assignments, gradings, findings = prev
-        step_rows = event_rows(assignments, gradings, so_far, incident, now)
+        if hi > fed:
+            pipeline.feed(posts.slice(fed, hi - fed), now)
+            fed = hi
+        held = pipeline.state
+        assignments, gradings, findings = held.assignments, held.gradings, held.findings
+        step_rows = event_rows(assignments, gradings, held.posts, incident, now)
         rows.append(step_rows)
-        log.append({"at": now, "posts": so_far.height, "events": gradings.height,
+        log.append({"at": now, "posts": hi, "events": gradings.height,
                     "seconds": time.perf_counter() - t0})
         inc_events = step_rows.filter(pl.col("incident_posts") * 2 >= pl.col("n_posts").clip(lower_bound=1))
         if inc_events.height and findings is not None and findings.height:

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from workbench.drill.replay import Pipeline, Replay, WorkbenchPipeline, replay
+from workbench.drill.replay import Replay, replay
 from workbench.drill.report import write_report
 from workbench.drill.score import DrillScore, evaluate
 
@@ -37,13 +37,14 @@ def _data(scenario: str | Path, out: Path, seed: int | None, scale: float) -> Pa
 
 
 def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, every_hours: float = 1.0,
-        until_hours: float | None = None, scale: float = 1.0, pipeline: Pipeline | None = None,
+        until_hours: float | None = None, scale: float = 1.0, pipeline=None,
         rules: str | Path | None = None, event_config=None, charts: bool = True,
         progress: bool = False) -> DrillResult:
     """Run a drill on a scenario YAML (simulated into ``out_dir/data``) or a simulated folder.
 
     ``event_config``: an ``events.EventConfig`` for the default pipeline (e.g. to drill a
-    different clustering threshold); ``pipeline`` replaces the default pipeline entirely.
+    different clustering threshold); ``pipeline``: a fresh ``IncrementalPipeline`` (or
+    subclass, e.g. ``drill.replay.LabelledEventsPipeline``) instead of the default one.
     """
     from workbench import ingest
 
@@ -55,9 +56,11 @@ def run(scenario: str | Path, out_dir: str | Path, *, seed: int | None = None, e
     result = ingest.read(data)
     if pipeline is None:
         from workbench import grading
+        from workbench.pipeline import IncrementalPipeline
 
-        pipeline = WorkbenchPipeline(ruleset=grading.load_ruleset(rules) if rules else grading.load_ruleset(),
-                                     event_config=event_config)
+        pipeline = IncrementalPipeline(
+            rules=grading.load_ruleset(rules) if rules else grading.load_ruleset(),
+            event_config=event_config)
     rp = replay(result.posts, truth, pipeline, every_hours=every_hours, until_hours=until_hours,
                 progress=progress)
     score = evaluate(rp.timeline, truth, incident_total=rp.incident_total, graded_nature=rp.graded_nature,

@@ -198,10 +198,14 @@ def compute(
         stake.per_event(ev),
         responses.per_event(ev, window_hours=cfg.window_hours),
     ]
-    out = parts[0]
-    for part in parts[1:]:
+    parts.append(_fallback_titles(ev))
+    # each part is a small aggregate: collect them side by side (one pass of the engine over
+    # the shared input), then join the few rows; one plan joining them all is slower
+    done = pl.collect_all(parts)
+    out = done[0]
+    for part in done[1:]:
         out = out.join(part, on="event_id", how="left")
-    out = out.join(_fallback_titles(ev), on="event_id", how="left")
+    out = out.lazy()
     topic_frame = _topics_frame(topics)
     if topic_frame is not None:
         out = out.join(topic_frame, on="event_id", how="left")

@@ -170,11 +170,37 @@ class Escalator:
             out += self._advance_one(eid, ev, t)
         return out
 
+    def advance_events(self, event_ids, now: datetime) -> list[Alert]:
+        """Move the clock of the events ``event_ids`` (open ones) to ``now``: ``advance`` for
+        a few events, when the caller knows which deadlines fell due (``pending_due``)."""
+        t = _epoch(now)
+        out: list[Alert] = []
+        for eid in event_ids:
+            ev = self._events.get(eid)
+            if ev is not None:
+                out += self._advance_one(eid, ev, t)
+        return out
+
+    def pending_due(self, event_id: str) -> datetime | None:
+        """The earliest due time at which one of the event's escalation rules could still
+        fire (none: no rule can, until the event is graded again)."""
+        ev = self._events.get(event_id)
+        if ev is None or ev.graded is None or ev.responded:
+            return None
+        g = ev.graded
+        level = next(lv for lv, rk in RANKS.items() if rk == g["level_rank"])
+        dues = [g[f"due_{i}"] for i, r in enumerate(self.rules)
+                if f"due_{i}" in g and g["level_rank"] in {RANKS[lv] for lv in r.levels}
+                and (r.id, level) not in ev.alerted]
+        return _dt(min(dues)) if dues else None
+
     def observe(self, gradings: pl.DataFrame, at: datetime,
-                findings: pl.DataFrame | None = None) -> list[Alert]:
+                findings: pl.DataFrame | None = None, *, advance_all: bool = True) -> list[Alert]:
         """Feed a ``grade()`` result (and optionally the findings, for first_seen and the first
         official response) at clock time ``at``; returns the alerts. A ``level_reached_at``
-        column (the watch adds it) says when each event reached its level (default ``at``)."""
+        column (the watch adds it) says when each event reached its level (default ``at``).
+        ``advance_all``: then move every open event's clock to ``at`` (False: only the events
+        in ``gradings``, for a caller that tracks the deadlines of the others itself)."""
         info: dict[str, dict] = {}
         if findings is not None:
             cols = [c for c in ("event_id", "first_seen", "first_official_response_at", "nature")
@@ -197,7 +223,7 @@ class Escalator:
             alerts += self.grading(eid, row["level"], at, first_seen=first_seen or at,
                                    nature=row["nature"],
                                    reached_at=reached if reached is not None and reached <= at else None)
-        return alerts + self.advance(at)
+        return alerts + self.advance(at) if advance_all else alerts
 
     def close(self, event_id: str) -> None:
         """Stop watching an event (forget its state)."""

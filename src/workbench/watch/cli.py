@@ -110,11 +110,11 @@ def run(args: argparse.Namespace) -> int:
     if (args.source_dir is None) == (args.replay is None):
         print("watch: give either SOURCE_DIR or --replay DATASET (not both)", file=sys.stderr)
         return 2
+    from workbench.pipeline import IncrementalPipeline
     from workbench.watch.loop import WatchLoop
-    from workbench.watch.stages import WorkbenchPipeline
     from workbench.watch.state import StateLocked
 
-    pipeline = WorkbenchPipeline(rules=args.rules, embedder=args.embedder)
+    pipeline = IncrementalPipeline(rules=args.rules, embedder=args.embedder)
     try:
         if args.replay is not None:
             return _replay(args, pipeline)
@@ -151,7 +151,9 @@ def _replay(args: argparse.Namespace, pipeline) -> int:
     if not args.replay.exists():
         print(f"watch: dataset {args.replay} does not exist", file=sys.stderr)
         return 1
-    batch = pipeline.read([args.replay])
+    from workbench.watch.reader import FileReader
+
+    batch = FileReader().read([args.replay])
     posts = order_posts(batch.posts)
     if not posts.height:
         print(f"watch: no posts with a timestamp in {args.replay}", file=sys.stderr)

@@ -4,13 +4,16 @@ One **step** (one batch):
 
 1. take the new posts: files that landed in the source folder (read with the pipeline's
    reader) or a slice of a replay; drop posts whose ``post_id`` the state already holds;
-2. assign them to existing events or open new ones (``events.detect(new, ledger=...)``);
-3. recompute the findings of the events they touched, and re-grade those events;
+2-3. feed them to the pipeline (``workbench.pipeline.IncrementalPipeline.feed``, the same
+   one the case study and the drill run): it assigns them to existing events or opens new
+   ones, recomputes the findings of the events they touched and re-grades those;
 4. raise an alert when an event first appears at a level I–IV (``new``) or moves up
    (``up``); a level holds until the event has been graded below it for the level's quiet
    period, then drops (``downgrade``, including back to ``watch``): see ``levels.py``;
-5. run the time-based escalation from the rules over every graded event (a deadline passed
-   with no official response -> ``escalation``, once per event and cause);
+5. run the time-based escalation from the rules (a deadline passed with no official
+   response -> ``escalation``, once per event and cause): the durable-rules escalator is
+   told of the re-graded events and advanced only for events whose deadline fell due
+   (``escalate.py``: a deadline heap);
 6. append the alerts to the feed (fsync), commit the checkpoint (atomic), then deliver the
    feed to the webhook through the outbox.
 
@@ -23,8 +26,6 @@ same ids, and the feed skips those it already holds: no alert is repeated.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,45 +35,20 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from workbench.schema import (
-    ASSIGNMENT_SCHEMA,
-    FINDINGS_SCHEMA,
-    GRADING_SCHEMA,
-    POST_SCHEMA,
-    WATCH,
-    conform,
-    empty,
-)
+from workbench.pipeline import IncrementalPipeline
+from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, WATCH, conform, empty
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
-from workbench.watch.frames import append, rows_with
+from workbench.watch.escalate import Escalations
+from workbench.watch.faults import crash_point
 from workbench.watch.levels import LevelPolicy, downgrade_due, observe, pending, record, settle
-from workbench.watch.pipeline import Escalation, Pipeline
+from workbench.watch.pipeline import Escalation, Reader
 from workbench.watch.quarantine import QuarantineLog, file_entry, read_isolated, row_entries
+from workbench.watch.reader import FileReader
 from workbench.watch.sources import SourceDir
-from workbench.watch.state import StateDir, latest_assignments
+from workbench.watch.state import StateDir
 
 log = logging.getLogger("workbench.watch")
-
-# Fault injection for the crash tests: WORKBENCH_WATCH_KILL_AT="<point>:<n>" makes the
-# process SIGKILL itself the n-th time it reaches <point> (after_feed, mid_commit,
-# after_commit, after_read, or 'reading <file>' just before that file is read: a file that
-# kills the reader). Unset in normal use.
-_KILL_AT = os.environ.get("WORKBENCH_WATCH_KILL_AT", "")
-_reached: dict[str, int] = {}
-
-
-def crash_point(name: str) -> None:
-    if not _KILL_AT:
-        return
-    point, sep, count = _KILL_AT.rpartition(":")
-    if not sep or not count.isdigit():
-        point, count = _KILL_AT, ""
-    if point != name:
-        return
-    _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 KEY_FIGURES = (
     "n_posts", "first_seen", "last_seen", "unique_authors", "reach", "growth_rate",
@@ -125,8 +101,9 @@ class WatchLoop:
     def __init__(
         self,
         state_dir: str | Path,
-        pipeline: Pipeline,
+        pipeline: IncrementalPipeline | None = None,
         *,
+        reader: Reader | None = None,
         clock: Clock | None = None,
         source: SourceDir | None = None,
         webhook: str | WebhookSender | None = None,
@@ -139,7 +116,9 @@ class WatchLoop:
         self.state = self.store.load()
         self.feed = AlertFeed(self.store.feed_path)
         self.quarantine = QuarantineLog(self.store.quarantine_path)
-        self.pipeline = pipeline
+        self.pipeline = pipeline if pipeline is not None else IncrementalPipeline()
+        self.pipeline.state = self.state.pipeline
+        self.reader = reader if reader is not None else FileReader()
         self.clock = clock or RealClock()
         self.source = source
         if isinstance(webhook, str):
@@ -147,11 +126,10 @@ class WatchLoop:
         self.outbox = Outbox(self.feed, self.store.delivered_path, webhook) if webhook else None
         self.on_alert = on_alert
         # level names, measures and quiet periods from the pipeline's rule set (if it has one)
-        self.policy = LevelPolicy(getattr(pipeline, "ruleset", None), quiet_hours)
+        self.policy = LevelPolicy(self.pipeline.ruleset, quiet_hours)
+        self.escalations = Escalations(self.pipeline.ruleset)
         self.timings: dict[str, float] = {}
         self._warned: set[tuple[str, str]] = set()
-        self._escalation_primed = False
-        self.regrade_all = False  # benchmark baseline: re-grade every event at every batch
         self.checkpoint_s = checkpoint_s
         self._unsaved_posts: list[pl.DataFrame] = []
         self._unsaved_assign: list[pl.DataFrame] = []
@@ -197,7 +175,7 @@ class WatchLoop:
             stamps, attempts, suspect = note["files"], note["attempts"] + 1, note.get("reading")
             self.store.write_pending(batch, stamps, attempts=attempts, reading=suspect)
         isolated = read_isolated(
-            self.pipeline, stamps, self.source.resolve, attempts=attempts, suspect=suspect,
+            self.reader, stamps, self.source.resolve, attempts=attempts, suspect=suspect,
             note=lambda path: self.store.write_pending(batch, stamps, attempts=attempts, reading=path),
         )
         read = isolated.batch
@@ -246,7 +224,8 @@ class WatchLoop:
                       "quarantining the file" if len(stamps) == 1 else "retrying its first file alone")
             self.store.write_pending(batch, stamps, attempts=note["attempts"], failed=detail)
             self.state = self.store.load()  # the last checkpoint is the truth
-            self._escalation_primed = False
+            self.pipeline.state = self.state.pipeline
+            self.escalations.reset()
             self._unsaved_posts, self._unsaved_assign = [], []
             self._ledger_dirty = self._gradings_dirty = False
             return StepResult(batch=batch, files=len(stamps))
@@ -266,71 +245,26 @@ class WatchLoop:
             posts = empty(POST_SCHEMA)
         posts = conform(posts, POST_SCHEMA) if posts.height else empty(POST_SCHEMA)
 
-        fresh = posts.unique(subset="post_id", keep="first", maintain_order=True) if posts.height else posts
-        if state.posts.height and fresh.height:
-            held = rows_with(state.posts, "post_id", fresh.get_column("post_id"))
-            fresh = fresh.join(held.select("post_id"), on="post_id", how="anti")
-            fresh = _resolve_roots(fresh, state.posts)
-        result.duplicates = posts.height - fresh.height
+        delta = self.pipeline.feed(posts, now)
+        for name, seconds in delta.seconds.items():
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+        fresh, new_assign = delta.new_posts, delta.assignments
+        findings, gradings = delta.findings, delta.gradings
+        result.duplicates = delta.duplicates
         result.new_posts = fresh.height
-
-        new_assign = empty(ASSIGNMENT_SCHEMA)
-        findings = empty(FINDINGS_SCHEMA)
-        gradings = empty(GRADING_SCHEMA)
-        ledger_changed = False
-        emptied: set[str] = set()
-        if fresh.height:
-            t = time.perf_counter()
-            new_assign, ledger = self.pipeline.assign(
-                fresh, posts=state.posts, assignments=state.assignments, ledger=state.ledger
-            )
-            new_assign = conform(new_assign, ASSIGNMENT_SCHEMA)
-            self._tick("assign", t)
-            touched = set(new_assign.get_column("event_id").drop_nulls().to_list())
-            before = rows_with(state.assignments, "post_id", new_assign.get_column("post_id"))
-            moved = new_assign.join(before, on="post_id", how="inner", suffix="_old")
-            touched |= set(moved.get_column("event_id_old").drop_nulls().to_list())
-            all_posts = append(state.posts, fresh)
-            if moved.height or new_assign.get_column("post_id").is_duplicated().any():
-                all_assign = latest_assignments(
-                    pl.concat([state.assignments, new_assign], how="vertical")).rechunk()
-            else:  # only new posts (the common case): no O(held) de-duplication
-                all_assign = append(state.assignments, new_assign)
-            if self.regrade_all:  # the naive baseline: every event, every batch
-                touched |= set(all_assign.get_column("event_id").drop_nulls().unique().to_list())
-            result.touched = len(touched)
-            if touched:
-                t = time.perf_counter()
-                ev_assign = all_assign.filter(pl.col("event_id").is_in(list(touched)))
-                ev_posts = all_posts.join(ev_assign.select("post_id"), on="post_id", how="semi")
-                findings = conform(self.pipeline.findings(ev_posts, ev_assign), FINDINGS_SCHEMA)
-                # events left with no posts (merged into another) leave the tables
-                emptied = touched - set(ev_assign.get_column("event_id").unique().to_list())
-                self._tick("findings", t)
-                t = time.perf_counter()
-                gradings = conform(self.pipeline.grade(findings, now=now), GRADING_SCHEMA)
-                self._tick("grade", t)
-            ledger_changed = True
-        else:
-            ledger = state.ledger
-            all_posts, all_assign = state.posts, state.assignments
-
-        all_gradings = _upsert(state.gradings, gradings, drop=emptied)
-        all_findings = _upsert(state.findings, findings, drop=emptied)
+        result.touched = len(delta.touched)
+        held = self.pipeline.state
+        all_gradings, all_findings = held.gradings, held.findings
         level_alerts, levels = self._level_alerts(gradings, findings, now, batch)
         down_alerts, settled = self._downgrades(all_gradings, all_findings, now, batch, skip=levels)
         level_alerts += down_alerts
         levels.update(settled)
         t = time.perf_counter()
-        if self._escalation_primed:
-            escalations = self.pipeline.escalations(self._with_reached(gradings, levels), findings, now=now)
+        if self.escalations.primed:
+            escalations = self.escalations.step(self._with_reached(gradings, levels), findings, now=now)
         else:  # first call since start: the escalation state is rebuilt from all events
-            reset = getattr(self.pipeline, "reset_escalations", None)
-            if reset is not None:  # a pipeline object reused by another loop forgets its events
-                reset()
-            escalations = self.pipeline.escalations(
+            escalations = self.escalations.step(
                 self._with_reached(all_gradings, {**state.levels, **levels}), all_findings, now=now)
-            self._escalation_primed = True
         self._tick("escalations", t)
         esc_alerts = [
             self._escalation_alert(e, all_gradings, all_findings, now, batch)
@@ -354,8 +288,7 @@ class WatchLoop:
             crash_point("after_feed")
         # 2. the new state, committed atomically
         state.batch = batch
-        state.posts, state.assignments, state.ledger = all_posts, all_assign, ledger
-        state.gradings, state.findings = all_gradings, all_findings
+        state.pipeline = held
         state.levels.update(levels)
         state.escalated |= {e.key for e in escalations}
         for stamp in stamps:
@@ -370,8 +303,8 @@ class WatchLoop:
         stats["alerts"] = len(self.feed.alerts)
         self._unsaved_posts.append(fresh)
         self._unsaved_assign.append(new_assign)
-        self._ledger_dirty |= ledger_changed
-        self._gradings_dirty |= bool(gradings.height)
+        self._ledger_dirty |= bool(fresh.height)
+        self._gradings_dirty |= bool(gradings.height or fresh.height)
         if stamps or self.checkpoint_s <= 0 or time.monotonic() - self._last_commit >= self.checkpoint_s:
             self.commit()
             result.committed = True
@@ -572,22 +505,6 @@ class WatchLoop:
         return any(record(v)["level"] not in (None, WATCH) for v in self.state.levels.values())
 
 
-def _resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
-    """A repost whose parent came in an earlier batch gets that parent's root.
-
-    The reader resolves roots within one batch only: a post whose parent is outside the
-    batch gets the parent as root. One look-up in the held posts (whose roots are resolved)
-    finds the true root.
-    """
-    held = rows_with(held, "post_id", fresh.get_column("root_id"))
-    lookup = held.select(pl.col("post_id").alias("root_id"), pl.col("root_id").alias("_held_root"))
-    return (
-        fresh.join(lookup, on="root_id", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("_held_root", "root_id").alias("root_id"))
-        .drop("_held_root")
-    )
-
-
 def _parse(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -597,14 +514,3 @@ def _row(frame: pl.DataFrame, event_id: str) -> dict:
         return {}
     hit = frame.filter(pl.col("event_id") == event_id)
     return hit.row(0, named=True) if hit.height else {}
-
-
-def _upsert(old: pl.DataFrame, new: pl.DataFrame, drop: set[str] = frozenset()) -> pl.DataFrame:
-    """Rows of ``new`` replace rows of ``old`` with the same event_id; ``drop`` ids go."""
-    if drop and old.height:
-        old = old.filter(~pl.col("event_id").is_in(list(drop)))
-    if not new.height:
-        return old
-    if not old.height:
-        return new
-    return pl.concat([old.join(new.select("event_id"), on="event_id", how="anti"), new], how="vertical")

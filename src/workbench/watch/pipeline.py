@@ -1,17 +1,10 @@
-"""The small interface between the watch machinery and the analysis stages.
+"""The small interfaces between the watch machinery and the rest.
 
-The loop only needs five things, so any pipeline that provides them can be watched::
-
-    read(paths)                          -> Batch(posts POST_SCHEMA, quarantined, report)
-    assign(new_posts, *, posts, assignments, ledger)
-                                         -> (assignments ASSIGNMENT_SCHEMA, ledger)
-    findings(posts, assignments)         -> FINDINGS_SCHEMA, one row per event given
-    grade(findings, *, now)              -> GRADING_SCHEMA
-    escalations(gradings, findings, *, now) -> list[Escalation]
-
-``WorkbenchPipeline`` wires the real stages: ``workbench.ingest.read``,
-``workbench.events.detect(new_posts, ledger=...)``, ``workbench.findings.compute``,
-``workbench.grading.grade`` and the grading package's escalation check.
+- a **reader**: ``read(paths) -> Batch`` (``watch.reader.FileReader``: ``workbench.ingest``);
+- the **pipeline**: a ``workbench.pipeline.IncrementalPipeline`` (``feed(posts, now) ->
+  Delta``, its ``state`` and ``ruleset``), the same one the case study and the drill run;
+- the **escalations**: ``watch.escalate.Escalations`` (the grading package's durable-rules
+  ``Escalator`` behind a deadline heap).
 """
 
 from __future__ import annotations
@@ -19,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import polars as pl
 
@@ -44,18 +37,5 @@ class Escalation:
     detail: dict = field(default_factory=dict)
 
 
-class Pipeline(Protocol):
+class Reader(Protocol):
     def read(self, paths: list[Path]) -> Batch: ...
-
-    def assign(
-        self, new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.DataFrame, ledger: Any
-    ) -> tuple[pl.DataFrame, Any]:
-        """Assignments of the new posts, plus rows for held posts that moved (merges)."""
-
-    def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame: ...
-
-    def grade(self, findings: pl.DataFrame, *, now: datetime) -> pl.DataFrame: ...
-
-    def escalations(
-        self, gradings: pl.DataFrame, findings: pl.DataFrame, *, now: datetime
-    ) -> list[Escalation]: ...

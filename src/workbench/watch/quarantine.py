@@ -31,7 +31,8 @@ import polars as pl
 
 from workbench.schema import POST_SCHEMA, empty
 from workbench.watch.alerts import JsonlLog
-from workbench.watch.pipeline import Batch, Pipeline
+from workbench.watch.faults import crash_point
+from workbench.watch.pipeline import Batch, Reader
 from workbench.watch.sources import FileStamp
 
 log = logging.getLogger("workbench.watch")
@@ -96,17 +97,15 @@ def _merge(parts: list[Batch]) -> Batch:
     )
 
 
-def read_isolated(pipeline: Pipeline, stamps: list[FileStamp], resolve: Callable[[FileStamp], Path],
+def read_isolated(reader: Reader, stamps: list[FileStamp], resolve: Callable[[FileStamp], Path],
                   *, attempts: int = 0, suspect: str | None = None,
                   note: Callable[[str | None], None] | None = None) -> IsolatedRead:
-    """Read ``stamps`` with ``pipeline.read``; see the module docstring."""
-    from workbench.watch.loop import crash_point
-
+    """Read ``stamps`` with ``reader.read``; see the module docstring."""
     if attempts < CAREFUL_AFTER:
         for stamp in stamps:
             crash_point(f"reading {stamp.path}")
         try:
-            return IsolatedRead(pipeline.read([resolve(s) for s in stamps]), [])
+            return IsolatedRead(reader.read([resolve(s) for s in stamps]), [])
         except Exception as exc:  # noqa: BLE001 - any reader failure: find the file
             log.warning("reading %d files failed (%s); reading them one by one",
                         len(stamps), _describe(exc))
@@ -120,7 +119,7 @@ def read_isolated(pipeline: Pipeline, stamps: list[FileStamp], resolve: Callable
             note(stamp.path)
         crash_point(f"reading {stamp.path}")
         try:
-            parts.append(pipeline.read([resolve(stamp)]))
+            parts.append(reader.read([resolve(stamp)]))
         except Exception as exc:  # noqa: BLE001 - a poison file: kept aside, the rest goes on
             poison.append((stamp, "read_failed", _describe(exc)))
     if note is not None and attempts >= CAREFUL_AFTER:

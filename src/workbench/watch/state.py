@@ -7,9 +7,11 @@ Layout of the state folder::
     posts-<batch>.parquet      posts accepted in that batch (POST_SCHEMA)
     assign-<batch>.parquet     assignments made in that batch (ASSIGNMENT_SCHEMA; a later
                                row for the same post wins)
-    ledger-<batch>.pkl         the event ledger after that batch
+    ledger-<batch>/            the event ledger after that batch (``Ledger.save``: Parquet
+                               tables and meta.json, no pickle)
     gradings-<batch>.parquet   latest grading of every event after that batch
     findings-<batch>.parquet   latest findings of every event after that batch
+    topics-<batch>.parquet     titles / keywords of every event after that batch
     pending.json               write-ahead note of the files the next batch reads (a batch
                                redone after a crash reads the same files), with the number of
                                attempts and the file being read (poison files: quarantine.py)
@@ -17,6 +19,11 @@ Layout of the state folder::
     alerts.jsonl               the alert feed (see alerts.py)
     delivered.jsonl            webhook deliveries (see alerts.py)
     lock                       held (flock) by the running watch
+
+These are the tables of ``workbench.pipeline.PipelineState`` (the pipeline's own saved form,
+``workbench.pipeline.state``, holds the same tables in one folder); the loop's
+``WatchState.pipeline`` is the state the pipeline feeds on. Checkpoint format 2 (format 1
+pickled the ledger; such a folder is refused with a message: replay it into a new one).
 
 Every file is written to a temporary name, fsynced and renamed (``os.replace``); the new
 ``checkpoint.json`` is written the same way last, so a batch is committed exactly when its
@@ -31,27 +38,26 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pickle
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 import polars as pl
 
+from workbench.pipeline import PipelineState, latest_assignments
 from workbench.schema import (
-    ASSIGNMENT_SCHEMA,
     FINDINGS_SCHEMA,
     GRADING_SCHEMA,
-    POST_SCHEMA,
-    empty,
+    conform,
 )
+from workbench.watch.faults import crash_point
 from workbench.watch.sources import FileStamp
 
 CHECKPOINT = "checkpoint.json"
-FORMAT = 1
-_VERSIONED = re.compile(r"^(posts|assign|ledger|gradings|findings)-(\d+)\.(parquet|pkl)$")
+FORMAT = 2
+_VERSIONED = re.compile(r"^((posts|assign|gradings|findings|topics)-(\d+)\.parquet|ledger-(\d+))$")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -74,6 +80,23 @@ def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
     fsync_dir(path.parent)
 
 
+def atomic_write_dir(path: Path, write) -> None:
+    """``write(folder)`` into a temporary folder, fsync its files, rename it to ``path``
+    (a crash leaves either no ``path`` or a complete one)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    write(tmp)
+    for child in tmp.iterdir():
+        with open(child, "rb") as handle:
+            os.fsync(handle.fileno())
+    fsync_dir(tmp)
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -88,11 +111,8 @@ class WatchState:
 
     batch: int = 0
     files: dict[str, FileStamp] = field(default_factory=dict)
-    posts: pl.DataFrame = field(default_factory=lambda: empty(POST_SCHEMA))
-    assignments: pl.DataFrame = field(default_factory=lambda: empty(ASSIGNMENT_SCHEMA))
-    ledger: Any = None
-    gradings: pl.DataFrame = field(default_factory=lambda: empty(GRADING_SCHEMA))
-    findings: pl.DataFrame = field(default_factory=lambda: empty(FINDINGS_SCHEMA))
+    # posts, assignments, ledger, findings, gradings, topics: what the pipeline feeds on
+    pipeline: PipelineState = field(default_factory=PipelineState)
     # event_id -> [last graded level, alerts raised so far, ever held a level I-IV (0/1)]
     levels: dict[str, list] = field(default_factory=dict)
     escalated: set[str] = field(default_factory=set)  # escalation keys already alerted
@@ -104,6 +124,20 @@ class WatchState:
     @property
     def n_posts(self) -> int:
         return self.posts.height
+
+    # the pipeline's tables, by name
+    posts = property(lambda self: self.pipeline.posts,
+                     lambda self, v: setattr(self.pipeline, "posts", v))
+    assignments = property(lambda self: self.pipeline.assignments,
+                           lambda self, v: setattr(self.pipeline, "assignments", v))
+    ledger = property(lambda self: self.pipeline.ledger,
+                      lambda self, v: setattr(self.pipeline, "ledger", v))
+    gradings = property(lambda self: self.pipeline.gradings,
+                        lambda self, v: setattr(self.pipeline, "gradings", v))
+    findings = property(lambda self: self.pipeline.findings,
+                        lambda self, v: setattr(self.pipeline, "findings", v))
+    topics = property(lambda self: self.pipeline.topics,
+                      lambda self, v: setattr(self.pipeline, "topics", v))
 
 
 class StateLocked(RuntimeError):
@@ -141,8 +175,9 @@ class StateDir:
 
     # -- paths --------------------------------------------------------------------------
     def path(self, kind: str, batch: int) -> Path:
-        ext = "pkl" if kind == "ledger" else "parquet"
-        return self.root / f"{kind}-{batch:08d}.{ext}"
+        if kind == "ledger":  # a folder (Ledger.save)
+            return self.root / f"ledger-{batch:08d}"
+        return self.root / f"{kind}-{batch:08d}.parquet"
 
     @property
     def feed_path(self) -> Path:
@@ -192,7 +227,9 @@ class StateDir:
         except orjson.JSONDecodeError as exc:  # cannot happen with atomic writes
             raise ValueError(f"{path}: corrupt checkpoint: {exc}") from exc
         if data.get("format") != FORMAT:
-            raise ValueError(f"{path}: checkpoint format {data.get('format')} != {FORMAT}")
+            hint = (" (format 1 pickled the event ledger; replay the data into a new state folder)"
+                    if data.get("format") == 1 else "")
+            raise ValueError(f"{path}: checkpoint format {data.get('format')} != {FORMAT}{hint}")
         return data
 
     def load(self) -> WatchState:
@@ -214,11 +251,19 @@ class StateDir:
             if assign:
                 state.assignments = latest_assignments(pl.concat(assign, how="vertical")).rechunk()
             if data.get("ledger") is not None:
-                with open(self.path("ledger", data["ledger"]), "rb") as handle:
-                    state.ledger = pickle.load(handle)
+                from workbench.events.identity import Ledger
+
+                state.ledger = Ledger.load(self.path("ledger", data["ledger"]))
             if data.get("gradings") is not None:
-                state.gradings = pl.read_parquet(self.path("gradings", data["gradings"]))
-                state.findings = pl.read_parquet(self.path("findings", data["gradings"]))
+                state.gradings = conform(pl.read_parquet(self.path("gradings", data["gradings"])),
+                                         GRADING_SCHEMA)
+                state.findings = conform(pl.read_parquet(self.path("findings", data["gradings"])),
+                                         FINDINGS_SCHEMA)
+                topics = self.path("topics", data["gradings"])
+                if topics.exists():
+                    state.topics = pl.read_parquet(topics)
+            state.pipeline.feeds = state.batch
+            state.pipeline.now = state.clock
         self._ledger_batch = data.get("ledger") if data else None
         self._gradings_batch = data.get("gradings") if data else None
         self._remove_unreferenced(state)
@@ -234,6 +279,7 @@ class StateDir:
         if self._gradings_batch is not None:
             names.add(self.path("gradings", self._gradings_batch).name)
             names.add(self.path("findings", self._gradings_batch).name)
+            names.add(self.path("topics", self._gradings_batch).name)
         return names
 
     def _remove_unreferenced(self, state: WatchState) -> None:
@@ -241,7 +287,10 @@ class StateDir:
         for path in self.root.iterdir():
             stale_tmp = path.name.startswith(".") and path.name.endswith(".tmp")
             if stale_tmp or (_VERSIONED.match(path.name) and path.name not in keep):
-                path.unlink(missing_ok=True)
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
 
     # -- commit -------------------------------------------------------------------------
     def commit(
@@ -265,16 +314,13 @@ class StateDir:
             atomic_write_parquet(self.path("assign", batch), state.assignments)
             state.segments = [batch]
         if ledger_changed and state.ledger is not None:
-            atomic_write_bytes(
-                self.path("ledger", batch), pickle.dumps(state.ledger, protocol=pickle.HIGHEST_PROTOCOL)
-            )
+            atomic_write_dir(self.path("ledger", batch), state.ledger.save)
             self._ledger_batch = batch
         if gradings_changed:
             atomic_write_parquet(self.path("gradings", batch), state.gradings)
             atomic_write_parquet(self.path("findings", batch), state.findings)
+            atomic_write_parquet(self.path("topics", batch), state.topics)
             self._gradings_batch = batch
-        from workbench.watch.loop import crash_point
-
         crash_point("mid_commit")
         checkpoint = {
             "format": FORMAT,
@@ -291,8 +337,3 @@ class StateDir:
         }
         atomic_write_bytes(self.root / CHECKPOINT, orjson.dumps(checkpoint, option=orjson.OPT_INDENT_2))
         self._remove_unreferenced(state)
-
-
-def latest_assignments(assignments: pl.DataFrame) -> pl.DataFrame:
-    """One row per post: the last assignment made."""
-    return assignments.unique(subset="post_id", keep="last", maintain_order=True)
