@@ -333,6 +333,54 @@ def print_table(title: str, rows: list[tuple]) -> None:
                   f"| {wb[0]['events'] / k:.2f}x true | | |")
 
 
+def compare_embedders(cases, embedders, args) -> None:
+    """The workbench default with each embedder (its own measured cut) on the concurrent
+    streams, beside time-only k-means (true k): NMI / ARI / events found, detect time, and
+    the cold embed time of the stream's distinct texts (an empty cache)."""
+    import tempfile
+
+    from workbench.embed import CachedEmbedder
+    from workbench.events.detect import EventConfig
+    from workbench.events.text import clean_expr
+
+    print("\n### Concurrent streams per embedder\n")
+    print("| data | embedder | cut | NMI | ARI | events found (true) | ARI - time-only "
+          "| detect s | cold embed s (distinct texts) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, posts, structure in cases:
+        conc = concurrent(posts, args.window_hours, args.seed)
+        truth = conc["event_label"].to_list()
+        k = len(set(truth))
+        base = scores(truth, time_kmeans(make_units(conc, embedders[0], structure), k)[0])
+        texts = conc.select(clean_expr()).to_series()
+        texts = texts.filter(texts != "").unique().to_list()
+        for emb in embedders:
+            inner = getattr(emb, "inner", emb)
+            with tempfile.TemporaryDirectory() as tmp:
+                cold = CachedEmbedder(inner, tmp)
+                t = time.perf_counter()
+                if len(texts) <= args.cold_max or _is_fast(inner):
+                    cold.encode(texts)
+                cold_s = time.perf_counter() - t if cold.last_computed else float("nan")
+            emb.encode(texts)  # the shared cache for the detector
+            cut = EventConfig().for_model(emb.model_id).threshold
+            found, dt = workbench_labels(conc, emb, use_structure=structure)
+            sc = scores(truth, found)
+            print(f"| {name} | {emb.model_id} | {cut:g} | {sc['nmi']:.3f} | {sc['ari']:.3f} "
+                  f"| {sc['events']} ({k}) | {sc['ari'] - base['ari']:+.3f} | {dt:.1f} "
+                  f"| {cold_s:.1f} ({len(texts):,}) |", flush=True)
+        print(f"| {name} | time-only k-means, true k | – | {base['nmi']:.3f} | "
+              f"{base['ari']:.3f} | {k} ({k}) | – | – | – |", flush=True)
+
+
+def _is_fast(inner) -> bool:
+    """Static and USE embedders are timed cold at any size; transformers only up to
+    ``--cold-max`` texts (m3e-small runs at ~40 posts/s on 2 cores)."""
+    from workbench.embed.base import SentenceTransformerEmbedder
+
+    return not isinstance(inner, SentenceTransformerEmbedder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crisis-per-event", type=int, default=100,
@@ -350,6 +398,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip BERTopic (it never sees time or the detector's settings)")
     parser.add_argument("--show-merges", type=int, default=3)
     parser.add_argument("--model", default=None, help="embedder (default m3e-small)")
+    parser.add_argument("--models", default="m3e-small-static,use-multilingual",
+                        help="other embedders scored on the concurrent streams (workbench "
+                        "default with each one's measured cut); '' = none")
+    parser.add_argument("--cold-max", type=int, default=0,
+                        help="time a cold transformer embed only up to this many texts "
+                        "(fast embedders always; bench_embed.py has the speed figures)")
+    parser.add_argument("--only-models", action="store_true",
+                        help="only the per-embedder concurrent table (skip the rest)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not CED.exists() or not CRISIS.exists():
@@ -383,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cases = [("CrisisLexT26", crisis, True), ("CED, with repost structure", ced, True),
              ("CED, without structure", ced, False)]
+    models = [m for m in args.models.split(",") if m]
+    if models:
+        compare_embedders(cases, [embedder] + [get_embedder(m) for m in models], args)
+    if args.only_models:
+        return 0
     rows = []
     for name, posts, structure in cases:
         conc = concurrent(posts, args.window_hours, args.seed)

@@ -104,7 +104,8 @@ class CachedEmbedder(Embedder):
         self.last_cached = len(texts) - sum(1 for k in keys if k in missing)
         self.last_computed = len(missing)
         if missing:
-            todo_keys = list(missing)
+            # shortest first: slices (and the batches inside them) of similar lengths
+            todo_keys = [k for _, k in sorted((len(t), k) for k, t in missing.items())]
             # Embed in slices and write each, so an interrupted run keeps its progress.
             bar = None
             if progress:

@@ -12,9 +12,17 @@ from workbench.embed.base import (
     UniversalSentenceEncoderEmbedder,
 )
 from workbench.embed.cache import CachedEmbedder
+from workbench.embed.static import StaticEmbedder
 
 DEFAULT_MODEL = "m3e-small"
 _ALIASES_USE = {"use-multilingual", "use-multilingual-v3", "usem3"}
+# m3e-small distilled to a static model (model2vec, 256-d) on first use; see embed.static
+STATIC_M3E = "m3e-small-static"
+_ALIASES_STATIC = {STATIC_M3E, "m3e-small-m2v", "static"}
+STATIC_M3E_ID = "moka-ai/m3e-small/m2v-256-r2"
+# m3e-small with its Linear layers quantised to int8 (PyTorch dynamic quantisation)
+M3E_INT8 = "m3e-small-int8"
+M3E_INT8_ID = "moka-ai/m3e-small/int8"
 
 
 def m3e_small_path() -> Path:
@@ -37,6 +45,12 @@ def make_embedder(name: str | None = None, **kwargs) -> Embedder:
     if name == DEFAULT_MODEL or name == "moka-ai/m3e-small":
         return SentenceTransformerEmbedder(m3e_small_path(), model_id="moka-ai/m3e-small",
                                            **kwargs)
+    if name == M3E_INT8:
+        return SentenceTransformerEmbedder(m3e_small_path(), model_id=M3E_INT8_ID, int8=True,
+                                           **kwargs)
+    if name in _ALIASES_STATIC:
+        return StaticEmbedder(source=m3e_small_path(), name="m3e-small-m2v",
+                              model_id=STATIC_M3E_ID, **kwargs)
     if name in _ALIASES_USE:
         return UniversalSentenceEncoderEmbedder(**kwargs)
     return SentenceTransformerEmbedder(name, **kwargs)
