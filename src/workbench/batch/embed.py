@@ -103,7 +103,7 @@ def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
         raise FileNotFoundError(f"{posts}: no posts table (run `workbench ingest ... --out DIR`)")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, not {workers}")
-    ray = ensure_ray(address)
+    ensure_ray(address)
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
