@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "workbench.drill.cli",
     "workbench.watch.cli",
     "workbench.cases.cli",
+    "workbench.batch.cli",
 )
 
 

@@ -135,6 +135,11 @@ def event_for_file(path: Path, base: Path) -> Event:
 
 def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
     """Read CED trees (folders) or single CED files into one Batch."""
+    return read_events(events_for(paths), progress)
+
+
+def events_for(paths: Iterable[Path]) -> list[Event]:
+    """The events of CED trees (folders) or single CED files, each file once."""
     paths = [Path(p) for p in paths]
     events: list[Event] = []
     for path in paths:
@@ -146,7 +151,7 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
         else:
             raise ValueError(f"{path}: not a Weibo CED folder or file")
     if len(paths) == 1:
-        return read_events(events, progress)
+        return events
     # a file named twice (a folder and a file in it) is read once
     claimed: set[str] = set()
     unique: list[Event] = []
@@ -157,7 +162,7 @@ def read(paths: Iterable[Path], progress: Callable | None = None) -> Batch:
         claimed |= {os.path.abspath(p) for p in (original, reposts) if p is not None}
         if original is not None or reposts is not None:
             unique.append(Event(ev.stem, original, reposts, ev.label, ev.original_source))
-    return read_events(unique, progress)
+    return unique
 
 
 def read_events(events: list[Event], progress: Callable | None = None) -> Batch:

@@ -34,6 +34,14 @@ def register(subparsers) -> None:
         ),
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    p.add_argument(
+        "--streaming", action="store_true",
+        help=("archives: read CHUNK units at a time into part files and write posts.parquet with "
+              "Polars' streaming engine (sink_parquet): the archive is never all in memory. Same "
+              "rows and report as the default; rows come chunk by chunk"),
+    )
+    p.add_argument("--chunk", type=int, default=200,
+                   help="--streaming: CED events / CrisisLexT26 events / mapped files per chunk")
     p.set_defaults(func=run)
 
 
@@ -48,6 +56,18 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"workbench ingest: {exc}", file=sys.stderr)
             return 2
+    if args.streaming:
+        from workbench.ingest.result import format_summary
+        from workbench.ingest.streaming import read_streaming
+
+        try:
+            report = read_streaming(args.sources, args.out, pseudonymise_salt=salt, chunk=args.chunk)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"workbench ingest: {exc}", file=sys.stderr)
+            return 2
+        print(format_summary(report))
+        print(f"wrote {args.out}/posts.parquet, quarantine.parquet, report.json (streaming)")
+        return 0
     try:
         result = ingest.read(args.sources, pseudonymise_salt=salt, progress=not args.no_progress)
     except (FileNotFoundError, ValueError) as exc:

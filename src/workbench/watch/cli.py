@@ -12,6 +12,8 @@ examples:
   workbench watch incoming/ --state state/watch --webhook http://127.0.0.1:8080/alerts
   workbench watch incoming/ --state state/watch --once          # one pass, then exit
   workbench watch --replay ../shared/data/weibo-ced-dev --speed 0 --state /tmp/ced-watch
+  workbench watch --from redis://127.0.0.1:6379/0 --topic posts --partition 0 \
+      --mapping collector.mapping.yaml --state state/watch-p0     # a Redis Streams topic
 
 Alerts are appended to STATE/alerts.jsonl (one JSON object per line) and, with --webhook,
 POSTed as JSON (header Idempotency-Key = alert_id); a webhook that is down keeps its alerts
@@ -63,6 +65,21 @@ def register(subparsers) -> None:
                         "or e.g. 'IV=24,III=72'). Default: the level's quiet_hours in "
                         "rules/levels.yaml (168 h at IV), else its follow_up measure's deadline "
                         "(rules/measures.yaml: 168 h at I-III); 0 = downgrade at once")
+    broker = p.add_argument_group("stream broker (Redis Streams; see README)")
+    broker.add_argument("--from", dest="from_url", metavar="URL",
+                        help="read posts from this broker (redis://host:port/db) instead of a folder")
+    broker.add_argument("--topic", help="the topic: stream T, or T:<n> per --partition")
+    broker.add_argument("--partition", type=int, action="append", metavar="N",
+                        help="consume partition N of the topic (repeatable; default: unpartitioned)")
+    broker.add_argument("--mapping", type=Path, metavar="FILE",
+                        help="*.mapping.yaml (format: jsonl) describing the posts' JSON lines")
+    broker.add_argument("--group", default="workbench", help="consumer group (default workbench)")
+    broker.add_argument("--consumer", default=None,
+                        help="consumer name, stable across restarts (default: from the streams)")
+    broker.add_argument("--count", type=int, default=500,
+                        help="entries per stream per batch (default 500)")
+    broker.add_argument("--alerts-topic", default=None,
+                        help="stream the alerts are produced to (default: <topic>:alerts)")
     p.add_argument("--rules", type=Path, default=None, help="rules folder (default: rules/)")
     p.add_argument("--embedder", default=None, help="embedding model name (default: the project's)")
     p.add_argument("--quiet", action="store_true", help="print alerts only, no step summaries")
@@ -107,8 +124,12 @@ def _print_alert(alert: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if (args.source_dir is None) == (args.replay is None):
-        print("watch: give either SOURCE_DIR or --replay DATASET (not both)", file=sys.stderr)
+    given = [x is not None for x in (args.source_dir, args.replay, args.from_url)]
+    if sum(given) != 1:
+        print("watch: give one of SOURCE_DIR, --replay DATASET or --from URL", file=sys.stderr)
+        return 2
+    if args.from_url is not None and (not args.topic or args.mapping is None):
+        print("watch: --from needs --topic and --mapping", file=sys.stderr)
         return 2
     from workbench.pipeline import IncrementalPipeline
     from workbench.watch.loop import WatchLoop
@@ -118,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.replay is not None:
             return _replay(args, pipeline)
+        if args.from_url is not None:
+            from workbench.watch.broker_cli import run_broker
+
+            return run_broker(args, pipeline, print_alert=_print_alert)
         from workbench.watch.sources import SourceDir
 
         source = SourceDir(args.source_dir, settle_s=args.settle)

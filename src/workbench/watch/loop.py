@@ -342,6 +342,9 @@ class WatchLoop:
         self._ledger_dirty = self._gradings_dirty = False
         self._last_commit = time.monotonic()
         self._committed_batch = self.state.batch
+        committed = getattr(self.source, "committed", None)
+        if committed is not None:  # a broker source acknowledges what the checkpoint holds
+            committed(self.state)
 
     # -- alerts ---------------------------------------------------------------------------
     def _level_alerts(self, gradings, findings, now, batch) -> tuple[list[dict], dict]:

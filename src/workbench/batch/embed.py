@@ -1,0 +1,135 @@
+"""Embed an archive's posts with Ray Data: ``map_batches`` with one actor per model replica.
+
+``embed_posts(posts_dir, out_dir, workers=N)`` reads ``posts.parquet`` (``post_id``,
+``text``) as a Ray dataset, sends batches of ``batch_size`` texts to a pool of ``workers``
+actors (:class:`EmbedActor`: each loads the model once, with ``threads`` inference threads,
+through the project's cached embedder), and writes ``out_dir/*.parquet``: ``post_id`` and
+``embedding`` (``Array(Float32, dim)``, L2-normalised), in the posts' order.
+
+Where it runs: ``address`` (or ``$RAY_ADDRESS``) names a running cluster (``auto``,
+``ray://head:10001``); without one, a local Ray is started with the CPUs of this machine. On
+a cluster every node needs the project installed (or a ``runtime_env``) and ``out_dir`` must
+be storage all nodes reach (a shared folder, ``s3://...``). Each node's actors also fill the
+embedding cache of that node (``WORKBENCH_CACHE_DIR``): on one machine, ``workbench events``
+then finds every vector there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class EmbedActor:
+    """One model replica: texts in, vectors out (a Ray Data callable class)."""
+
+    def __init__(self, model: str | None = None, cache_dir: str | None = None, threads: int = 1,
+                 cache: bool = True):
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ["WORKBENCH_THREADS"] = str(threads)
+        import threading
+
+        from workbench.embed import get_embedder
+
+        self.model = get_embedder(model, cache=False)  # loaded once per actor
+        self.cache_dir, self.cache = cache_dir, cache
+        self._local = threading.local()  # Ray Data calls from its own thread: SQLite per thread
+
+    @property
+    def embedder(self):
+        if not self.cache:
+            return self.model
+        cached = getattr(self._local, "embedder", None)
+        if cached is None:
+            from workbench.embed import CachedEmbedder
+
+            cached = self._local.embedder = CachedEmbedder(self.model, self.cache_dir)
+        return cached
+
+    def __call__(self, batch):
+        import pyarrow as pa
+
+        texts = ["" if t is None else str(t) for t in batch.column("text").to_pylist()]
+        vectors = np.ascontiguousarray(self.embedder.encode(texts), dtype=np.float32)
+        dim = vectors.shape[1] if vectors.ndim == 2 else 0
+        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dim)
+        return pa.table({"post_id": batch.column("post_id"), "embedding": column})
+
+
+@dataclass
+class EmbedRun:
+    posts: int
+    workers: int
+    seconds: float
+    out: Path
+    address: str | None
+
+    @property
+    def posts_per_s(self) -> float:
+        return self.posts / self.seconds if self.seconds else 0.0
+
+
+def ensure_ray(address: str | None = None, *, num_cpus: int | None = None):
+    """Connect to ``address`` / ``$RAY_ADDRESS``, or start a local Ray (once per process).
+
+    A local Ray gets one logical CPU more than the machine has: the actors take one each,
+    and Ray Data's read and write tasks (mostly waiting on I/O) need one to be scheduled at
+    all (with exactly the machine's CPUs, 2 actors on 2 cores starve them)."""
+    import ray
+
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        kwargs = {"include_dashboard": False, "log_to_driver": False,
+                  "configure_logging": True, "logging_level": "warning"}
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus or (os.cpu_count() or 1) + 1, **kwargs)
+    return ray
+
+
+def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
+                model: str | None = None, batch_size: int = 256, threads: int = 1,
+                cache_dir: str | None = None, cache: bool = True,
+                address: str | None = None) -> EmbedRun:
+    """See the module docstring."""
+    posts = Path(posts_dir)
+    posts = posts / "posts.parquet" if posts.is_dir() else posts
+    if not posts.is_file():
+        raise FileNotFoundError(f"{posts}: no posts table (run `workbench ingest ... --out DIR`)")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, not {workers}")
+    ensure_ray(address)
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = False
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.parquet"):
+        old.unlink()
+    started = time.perf_counter()
+    import polars as pl
+
+    rows = pl.scan_parquet(posts).select(pl.len()).collect().item()
+    # enough blocks that every actor has work (a small file is one row group: one block)
+    blocks = max(1, min(max(4 * workers, -(-rows // 4096)), 512, rows))
+    dataset = ray.data.read_parquet(str(posts.resolve()), override_num_blocks=blocks)
+    dataset = dataset.select_columns(["post_id", "text"])
+    embedded = dataset.map_batches(
+        EmbedActor,
+        fn_constructor_kwargs={"model": model, "cache_dir": cache_dir, "threads": threads,
+                               "cache": cache},
+        batch_size=batch_size, batch_format="pyarrow", num_cpus=threads,
+        compute=ray.data.ActorPoolStrategy(size=workers),
+    )
+    embedded.write_parquet(str(out.resolve()))
+    seconds = time.perf_counter() - started
+    n = pl.scan_parquet(out / "*.parquet").select(pl.len()).collect().item()
+    return EmbedRun(posts=n, workers=workers, seconds=seconds, out=out,
+                    address=address or os.environ.get("RAY_ADDRESS"))

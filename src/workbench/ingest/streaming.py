@@ -1,0 +1,205 @@
+"""Ingest an archive without holding it in memory: Polars' streaming engine end to end.
+
+``read_streaming(paths, out_dir)`` writes the same ``posts.parquet``, ``quarantine.parquet``
+and ``report.json`` as ``ingest.write(ingest.read(paths), out_dir)`` (same rows, same
+order, same report), but:
+
+1. the readers run over **chunks** of the input (``chunk`` CED events, CrisisLexT26 event
+   files or mapped data files at a time), each chunk's posts written to a part file in
+   ``out_dir/.parts/`` and dropped;
+2. the table-wide steps work on **narrow** columns only: duplicate ``post_id`` (ids and
+   row numbers), repost roots (ids, parents, roots), near-duplicate texts (a 64-bit hash
+   of the normalised text, computed in the streaming scan), pseudonyms (distinct author
+   ids);
+3. the result is one lazy query over the parts, joined with those narrow tables by row
+   number, and written by ``sink_parquet`` (the streaming engine): texts are never all in
+   memory at once.
+
+The eager path stays the default for small inputs (``workbench ingest``); ``--streaming``
+takes this one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from workbench.ingest import ced, crisislex, mapped, plan
+from workbench.ingest.dedup import MIN_CHARS, normalised_text
+from workbench.ingest.result import Batch, build_report
+from workbench.ingest.trees import resolve_roots
+from workbench.schema import POST_SCHEMA, QUARANTINE_SCHEMA, conform
+
+PARTS = ".parts"
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200) -> Iterator[Batch]:
+    """The readers' batches, ``chunk`` units at a time, in the order ``ingest.read`` reads."""
+    steps = plan(paths)
+    ced_paths = [arg for kind, arg in steps if kind == "ced"]
+    if ced_paths:
+        for events in _chunks(ced.events_for(ced_paths), chunk):
+            yield ced.read_events(events)
+    cl_paths = [arg for kind, arg in steps if kind == "crisislex"]
+    if cl_paths:
+        files = list(dict.fromkeys(f for p in cl_paths for f in crisislex.labelled_files(Path(p))))
+        for part in _chunks(files, chunk):
+            yield crisislex.read(part)
+    by_mapping: dict[Path, tuple[Path, list[Path] | None]] = {}
+    for kind, arg in steps:  # as ingest.read_batch: each mapping once
+        if kind != "mapped":
+            continue
+        mapping, files = arg
+        key = Path(mapping).resolve()
+        if files is None or key not in by_mapping:
+            by_mapping[key] = (Path(mapping), None if files is None else list(files))
+        elif by_mapping[key][1] is not None:
+            by_mapping[key][1].extend(files)
+    for mapping, files in by_mapping.values():
+        if files is None:
+            files = mapped.load_mapping(mapping).data_files()
+            if not files:
+                yield mapped.read(mapping)  # its note: the glob matched nothing
+                continue
+        files = list({Path(f).resolve(): Path(f) for f in files}.values())
+        for part in _chunks(files, chunk):
+            yield mapped.read(mapping, files=part)
+
+
+def read_streaming(paths: Iterable[str | Path] | str | Path, out_dir: str | Path, *,
+                   pseudonymise_salt: str | None = None, chunk: int = 200,
+                   near_duplicates: bool = True) -> dict:
+    """Write posts / quarantine / report into ``out_dir`` (module docstring); the report."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out = Path(out_dir)
+    parts = out / PARTS
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    meta = Batch()
+    post_parts, quarantine_parts = [], []
+    try:
+        for n, batch in enumerate(read_chunks(paths, chunk=chunk)):
+            if batch.posts.height:
+                path = parts / f"posts-{n:06d}.parquet"
+                conform(batch.posts, POST_SCHEMA).write_parquet(path)
+                post_parts.append(path)
+            if batch.quarantine.height:
+                path = parts / f"quarantine-{n:06d}.parquet"
+                conform(batch.quarantine, QUARANTINE_SCHEMA).write_parquet(path)
+                quarantine_parts.append(path)
+            for name, rows in batch.reads.items():
+                meta.reads[name] = meta.reads.get(name, 0) + rows
+            meta.readers.update(batch.readers)
+            meta.notes += batch.notes
+        report = _finish(post_parts, quarantine_parts, meta, out, salt=pseudonymise_salt,
+                         near_duplicates=near_duplicates)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    return report
+
+
+def _scan(parts: list[Path]) -> pl.LazyFrame:
+    if not parts:
+        return pl.LazyFrame(schema={"_i": pl.UInt32, **POST_SCHEMA})
+    return pl.scan_parquet(parts, schema=POST_SCHEMA).with_row_index("_i")
+
+
+def _finish(post_parts, quarantine_parts, meta: Batch, out: Path, *, salt, near_duplicates) -> dict:
+    scan = _scan(post_parts)
+    # 1. duplicate ids: the first row of each post_id (ids and row numbers only)
+    ids = scan.select("_i", "post_id", "source_file").collect(engine="streaming")
+    first = ids.get_column("post_id").is_first_distinct()
+    duplicates = ids.filter(~first)
+    kept = ids.filter(first).get_column("_i")
+    # 2. roots, over the kept rows' ids
+    links = (scan.select("_i", "post_id", "parent_id", "root_id")
+             .join(pl.LazyFrame({"_i": kept}), on="_i", how="semi", maintain_order="left")
+             .collect(engine="streaming"))
+    roots = resolve_roots(links).select("_i", pl.col("root_id").alias("_root"))
+    # 3. near-duplicate texts, from a hash of the normalised text
+    body = scan.join(pl.LazyFrame({"_i": kept}), on="_i", how="semi", maintain_order="left")
+    near = _near_duplicates(body) if near_duplicates else pl.DataFrame(
+        schema={"_i": pl.UInt32, "_first": pl.Utf8})
+    posts = (
+        body.join(roots.lazy(), on="_i", how="left", maintain_order="left")
+        .join(near.lazy(), on="_i", how="left", maintain_order="left")
+        .with_columns(pl.col("_root").alias("root_id"),
+                      pl.coalesce("_first", "near_duplicate_of").alias("near_duplicate_of"))
+    )
+    quarantine = (pl.concat([pl.read_parquet(p) for p in quarantine_parts], how="vertical")
+                  if quarantine_parts else pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    # the report counts what is written, under the files' own names (scrubbed after)
+    narrow = posts.select("source_file", "platform", "kind", "created_at", "near_duplicate_of")
+    written = narrow.collect(engine="streaming")
+    meta.quarantine = quarantine.select("source_file", "reason")
+    if salt is not None:
+        from workbench.ingest import privacy
+
+        posts = _pseudonymise(posts, scan, salt)
+        quarantine = privacy.pseudonymise_quarantine(quarantine, salt)
+    posts = posts.select(list(POST_SCHEMA))
+    out.mkdir(parents=True, exist_ok=True)
+    posts.sink_parquet(out / "posts.parquet")
+    quarantine.write_parquet(out / "quarantine.parquet")
+    report = build_report(meta, written, duplicates, pseudonymised=salt is not None)
+    if salt is not None:
+        from workbench.ingest import privacy
+
+        report["files"] = privacy.scrub_report_files(report["files"], salt)
+    (out / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    return report
+
+
+def _near_duplicates(body: pl.LazyFrame, min_chars: int = MIN_CHARS) -> pl.DataFrame:
+    """``(_i, _first)``: the earliest post with the same normalised text (``dedup``)."""
+    keyed = (
+        body.select("_i", "post_id", "created_at", "text")
+        .filter(pl.col("text").str.len_bytes() >= min_chars)
+        .with_columns(normalised_text(pl.col("text")).alias("_key"))
+        .filter(pl.col("_key").str.len_chars() >= min_chars)
+        .select("_i", "post_id", "created_at", pl.col("_key").hash())
+        .collect(engine="streaming")
+    )
+    firsts = (
+        keyed.group_by("_key")
+        .agg(pl.col("post_id").sort_by(["created_at", "post_id"]).first().alias("_first"), pl.len())
+        .filter(pl.col("len") > 1)
+    )
+    return (keyed.join(firsts, on="_key", how="inner")
+            .filter(pl.col("_first") != pl.col("post_id"))
+            .select("_i", "_first"))
+
+
+def _pseudonymise(posts: pl.LazyFrame, scan: pl.LazyFrame, salt: str) -> pl.LazyFrame:
+    """``privacy.pseudonymise_posts`` as a lazy query: one hash per distinct author and file."""
+    from workbench.ingest import privacy
+
+    key = privacy._key(salt)
+    authors = scan.select(pl.col("author_id").drop_nulls().unique()).collect(engine="streaming")
+    authors = authors.with_columns(pl.Series(
+        "_pseudonym", [privacy.pseudonym(a, salt, key=key) for a in authors["author_id"].to_list()],
+        dtype=pl.Utf8))
+    files = scan.select(pl.col("source_file").drop_nulls().unique()).collect(engine="streaming")
+    files = files.with_columns(pl.Series(
+        "_file", [privacy.scrub_path(f, salt) for f in files["source_file"].to_list()], dtype=pl.Utf8))
+    url_has_author = (
+        pl.col("url").str.contains(pl.col("author_id"), literal=True).fill_null(False)
+        | pl.col("url").str.contains(pl.col("author_name"), literal=True).fill_null(False)
+    )
+    return (
+        posts.with_columns(pl.when(url_has_author).then(None).otherwise(pl.col("url")).alias("url"),
+                           pl.lit(None, pl.Utf8).alias("author_name"))
+        .join(authors.lazy(), on="author_id", how="left", maintain_order="left")
+        .join(files.lazy(), on="source_file", how="left", maintain_order="left")
+        .with_columns(pl.col("_pseudonym").alias("author_id"), pl.col("_file").alias("source_file"))
+    )
