@@ -86,12 +86,11 @@ def _pct(values: list[float], q: float) -> float:
 def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: bool) -> dict:
     """One watch over ``lines``; producer and alert consumer in threads."""
     import redis
+    from workbench.watch.stages import WorkbenchPipeline
 
-    from workbench.watch.alerts import AlertFeed
     from workbench.watch.broker import AlertStream, RedisStreamSource, parse_id, publish
     from workbench.watch.loop import WatchLoop
     from workbench.watch.sources import SourceDir
-    from workbench.watch.stages import WorkbenchPipeline
 
     run = work / f"{kind}-{'paced' if paced else 'flood'}"
     state = run / "state"

@@ -103,8 +103,9 @@ def _check(state: Path, posts: list[dict], client, topic: str, logs: list[str]) 
 def test_source_reads_through_the_group_and_acks_after_the_checkpoint(tmp_path, client, broker):
     """In one process: the loop consumes a topic, entries without a post are quarantined
     by row, and a redelivery of committed entries is acknowledged without being read."""
-    from workbench.watch.loop import WatchLoop
     from workbench.watch.stages import WorkbenchPipeline
+
+    from workbench.watch.loop import WatchLoop
 
     topic = "inproc"
     posts = make_posts()[:120]
