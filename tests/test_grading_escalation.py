@@ -89,7 +89,7 @@ def test_many_events_and_close():
 def test_observe_gradings_and_findings():
     findings = pl.DataFrame({
         "event_id": ["A", "B"], "n_posts": [12000, 12000], "negative_share": [0.5, 0.5],
-        "first_seen": [T0, T0], "first_official_response_at": [None, h(2)],
+        "domestic_stake": [True, True], "first_seen": [T0, T0], "first_official_response_at": [None, h(2)],
     }, schema_overrides={"first_official_response_at": pl.Datetime("us", "UTC")})
     g = grade(findings, RS)
     with Escalator(RS) as esc:

@@ -103,8 +103,7 @@ def _check(state: Path, posts: list[dict], client, topic: str, logs: list[str]) 
 def test_source_reads_through_the_group_and_acks_after_the_checkpoint(tmp_path, client, broker):
     """In one process: the loop consumes a topic, entries without a post are quarantined
     by row, and a redelivery of committed entries is acknowledged without being read."""
-    from workbench.watch.stages import WorkbenchPipeline
-
+    from workbench.pipeline import IncrementalPipeline
     from workbench.watch.loop import WatchLoop
 
     topic = "inproc"
@@ -115,7 +114,7 @@ def test_source_reads_through_the_group_and_acks_after_the_checkpoint(tmp_path, 
     source = RedisStreamSource(broker.url, topic, spool=state / "spool",
                                mapping=_mapping(tmp_path), count=50, block_s=0.1)
     stream = AlertStream(source.client, f"{topic}:alerts", key="t", source=source)
-    pipeline = WorkbenchPipeline(embedder=EMBEDDER)
+    pipeline = IncrementalPipeline(embedder=EMBEDDER)
     with WatchLoop(state, pipeline, source=source) as loop:
         loop.run(interval=0, once=True, on_step=lambda r: stream.publish(loop.feed.alerts))
         assert loop.state.n_posts == 80
