@@ -97,7 +97,14 @@ def read_batch(paths: Iterable[str | Path], *, progress: bool = False) -> Batch:
     cl_paths = [arg for kind, arg in steps if kind == "crisislex"]
     if cl_paths:
         batch.extend(crisislex.read(cl_paths, progress=wrap))
-    # group by mapping file so each mapping is read once (None = all of its files)
+    for mapping, files in mapped_groups(steps):
+        batch.extend(mapped.read(mapping, files=files, progress=wrap))
+    return batch
+
+
+def mapped_groups(steps: list[tuple[str, object]]) -> list[tuple[Path, list[Path] | None]]:
+    """The ``mapped`` steps of a ``plan`` grouped by mapping file, so that each mapping is
+    read once: (mapping, its files; None = all of the mapping's own files)."""
     by_mapping: dict[Path, tuple[Path, list[Path] | None]] = {}
     for kind, arg in steps:
         if kind != "mapped":
@@ -108,9 +115,7 @@ def read_batch(paths: Iterable[str | Path], *, progress: bool = False) -> Batch:
             by_mapping[key] = (Path(mapping), None if files is None else list(files))
         elif by_mapping[key][1] is not None:
             by_mapping[key][1].extend(files)
-    for mapping, files in by_mapping.values():
-        batch.extend(mapped.read(mapping, files=files, progress=wrap))
-    return batch
+    return list(by_mapping.values())
 
 
 def read(

@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from workbench.ingest import ced, crisislex, mapped, plan
+from workbench.ingest import ced, crisislex, mapped, mapped_groups, plan
 from workbench.ingest.dedup import MIN_CHARS, normalised_text
 from workbench.ingest.result import Batch, build_report
 from workbench.ingest.trees import resolve_roots
@@ -54,17 +54,7 @@ def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200) -> Iterator[Ba
         files = list(dict.fromkeys(f for p in cl_paths for f in crisislex.labelled_files(Path(p))))
         for part in _chunks(files, chunk):
             yield crisislex.read(part)
-    by_mapping: dict[Path, tuple[Path, list[Path] | None]] = {}
-    for kind, arg in steps:  # as ingest.read_batch: each mapping once
-        if kind != "mapped":
-            continue
-        mapping, files = arg
-        key = Path(mapping).resolve()
-        if files is None or key not in by_mapping:
-            by_mapping[key] = (Path(mapping), None if files is None else list(files))
-        elif by_mapping[key][1] is not None:
-            by_mapping[key][1].extend(files)
-    for mapping, files in by_mapping.values():
+    for mapping, files in mapped_groups(steps):  # as ingest.read_batch: each mapping once
         if files is None:
             files = mapped.load_mapping(mapping).data_files()
             if not files:
