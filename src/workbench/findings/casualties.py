@@ -296,7 +296,8 @@ def _independent() -> pl.Expr:
     return pl.col("near_duplicate_of").is_null()
 
 
-def _credible(official: pl.Expr) -> pl.Expr:
+def credible(official: pl.Expr) -> pl.Expr:
+    """Official, verified, or a media / government account."""
     return (official | pl.col("author_verified").fill_null(False)
             | pl.col("author_type").fill_null("").is_in(["media", "government"]))
 
@@ -316,7 +317,7 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
         ev.filter(pl.col("casualty_claims").list.len() > 0)
         .select("event_id", "post_id", "created_at",
                 pl.col("author_id").fill_null(pl.col("post_id")).alias("author"),
-                _credible(pl.col("is_official")).alias("credible"),
+                credible(pl.col("is_official")).alias("credible"),
                 _independent().alias("independent"),
                 "casualty_claims")
         .explode("casualty_claims")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from workbench.findings.casualties import credible
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import contains_any, own_text
 
@@ -55,9 +56,7 @@ def per_event(ev: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(0.0).alias("foreign_share"),
         pl.when(n_own > 0).then((own & (pl.col("subject_words").list.len() > 0)).sum() / n_own)
         .otherwise(0.0).alias("subject_share"),
-        (pl.col("nationals_unharmed_post")
-         & (pl.col("is_official") | pl.col("author_verified").fill_null(False)
-            | pl.col("author_type").fill_null("").is_in(["media", "government"])))
+        (pl.col("nationals_unharmed_post") & credible(pl.col("is_official")))
         .any().alias("nationals_unharmed"),
     )
 
