@@ -63,7 +63,8 @@ def subset(posts, n_events: int | None, every: int | None = None):
 
 def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = "replay",
                max_tick_s: float | None = None, min_posts: int = 1,
-               max_wall_s: float | None = None, quiet_hours: float | None = None):
+               max_wall_s: float | None = None, quiet_hours: float | None = None,
+               incremental: bool = True):
     import polars as pl
     import psutil
 
@@ -73,7 +74,7 @@ def run_replay(posts, *, tick_s: float, regrade_all: bool = False, label: str = 
     from workbench.watch.replay import floor_time, order_posts, replay
 
     posts = order_posts(posts)
-    pipeline = IncrementalPipeline(regrade_all=regrade_all)
+    pipeline = IncrementalPipeline(regrade_all=regrade_all, incremental=incremental)
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as state:
         clock = SimulatedClock(floor_time(posts["created_at"][0], tick_s))
         loop = WatchLoop(state, pipeline, clock=clock, checkpoint_s=10.0, quiet_hours=quiet_hours)
@@ -320,11 +321,22 @@ def main() -> int:
         print(f"throughput on the first {ref_posts.height:,} posts: incremental "
               f"{inc.posts_per_s:,.1f} posts/s vs reference {ref.posts_per_s:,.1f} posts/s -> "
               f"ratio {inc.posts_per_s / ref.posts_per_s if ref.posts_per_s else float('nan'):.2f}x")
+        if not args.no_baseline:  # the findings recomputed from the touched events' posts
+            before, *_ = run_replay(ordered.head(args.posts), tick_s=args.tick,
+                                    max_tick_s=args.max_tick, min_posts=args.min_posts,
+                                    incremental=False, max_wall_s=args.max_wall,
+                                    label=f"findings from scratch (incremental=False), first "
+                                          f"{args.posts:,} posts")
         result, rss, *_ = run_replay(ordered.head(args.posts), tick_s=args.tick,
                                      max_tick_s=args.max_tick, min_posts=args.min_posts,
                                      label=f"incremental, first {args.posts:,} posts")
         print(f"throughput {result.posts_per_s:,.1f} posts/s over the first {result.posts_fed:,} "
               f"posts ({result.steps:,} steps); RSS {rss / 2**20:,.0f} MiB")
+        if not args.no_baseline:
+            print(f"incremental findings vs findings from scratch: {result.posts_per_s:,.1f} vs "
+                  f"{before.posts_per_s:,.1f} posts/s -> ratio "
+                  f"{result.posts_per_s / before.posts_per_s if before.posts_per_s else float('nan'):.2f}x"
+                  + (" (from scratch stopped by --max-wall)" if before.stopped else ""))
         return 0
 
     # baseline first (smaller), then the incremental loop on the same subset

@@ -149,18 +149,8 @@ def compute(
     then used as they are instead of being computed again (the result is the same).
     Raises FindingsInputError when an assignment names an unknown post.
     """
-    from workbench.findings import (
-        bursts,
-        lexicons,
-        nature,
-        responses,
-        signals,
-        spread,
-        stake,
-        volume,
-    )
+    from workbench.findings import lexicons
     from workbench.findings.frame import event_posts
-    from workbench.findings.sentiment import intensity
 
     cfg = config or FindingsConfig()
     lex = lexicons.load(cfg.lexicon_dir)
@@ -173,39 +163,45 @@ def compute(
         if missing:
             raise ValueError(f"compute(enriched=True): posts lack the enrich columns {missing}")
         extra = [c for c in have if c not in POST_SCHEMA]
-        ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers, extra=extra)
-        ev = ev.collect().lazy()
-    else:
-        ev = event_posts(posts, assignments, include_outliers=cfg.include_outliers)
-        ev = enrich(ev, config=cfg).collect().lazy()  # materialise once: every finding reads it
-    if ev.select(pl.len()).collect().item() == 0:
+        frame = event_posts(posts, assignments, include_outliers=cfg.include_outliers,
+                            extra=extra).collect()
+    else:  # materialise once: every finding reads it
+        frame = enrich(event_posts(posts, assignments, include_outliers=cfg.include_outliers),
+                       config=cfg).collect()
+    if frame.height == 0:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    from workbench.findings import casualties, partial, responses
 
-    series = volume.hourly(ev, max_hours=cfg.max_series_hours).collect().lazy()
-    feeling = ev.group_by("event_id").agg(
-        pl.col("sentiment_negative").mean().alias("negative_share"),
-        intensity(pl.col("sentiment_score")).mean().alias("sentiment_intensity"),
-    )
-    parts = [
-        volume.per_event(ev, series, window_hours=cfg.window_hours),
-        bursts.per_event(series, threshold=cfg.burst_threshold, min_posts=cfg.burst_min_posts),
-        spread.per_event(ev, kol_followers=cfg.kol_followers),
-        feeling,
-        nature.per_event(ev, lex, min_confidence=cfg.nature_min_confidence),
-        signals.per_event(ev, lex, corroboration=cfg.corroboration,
-                          crowd_authors=cfg.crowd_debunk_authors,
-                          crowd_ratio=cfg.crowd_debunk_ratio),
-        stake.per_event(ev),
-        responses.per_event(ev, window_hours=cfg.window_hours),
-    ]
-    parts.append(_fallback_titles(ev))
-    # each part is a small aggregate: collect them side by side (one pass of the engine over
-    # the shared input), then join the few rows; one plan joining them all is slower
-    done = pl.collect_all(parts)
-    out = done[0]
-    for part in done[1:]:
-        out = out.join(part, on="event_id", how="left")
-    out = out.lazy()
+    out = final(partial.partial(frame, lex, kol_followers=cfg.kol_followers), lex, cfg)
+    lazy = frame.lazy()
+    effects = responses.first_effect(lazy, window_hours=cfg.window_hours).collect()
+    counts = casualties.per_event(lazy, corroboration=cfg.corroboration,
+                                  debunked=out.lazy().select("event_id", "debunked"),
+                                  lex_foreign=lex.foreign_places).collect()
+    return finish(out, effects, counts, topics, cfg)
+
+
+def final(tables: dict[str, pl.DataFrame], lex, cfg: FindingsConfig) -> pl.DataFrame:
+    """``partial.final`` with the thresholds of ``cfg``."""
+    from workbench.findings import partial
+
+    return partial.final(
+        tables, lex, window_hours=cfg.window_hours, burst_threshold=cfg.burst_threshold,
+        burst_min_posts=cfg.burst_min_posts, max_series_hours=cfg.max_series_hours,
+        min_confidence=cfg.nature_min_confidence, crowd_authors=cfg.crowd_debunk_authors,
+        crowd_ratio=cfg.crowd_debunk_ratio)
+
+
+def finish(out: pl.DataFrame, effects: pl.DataFrame, counts: pl.DataFrame, topics,
+           cfg: FindingsConfig) -> pl.DataFrame:
+    """The findings table from ``final``'s columns, the first official response's effect
+    (``responses.first_effect``), the casualty counts (``casualties.per_event``) and the
+    topics (titles, keywords, representatives; the fallback titles where they lack one)."""
+    from workbench.findings import responses, stake
+
+    out = (out.lazy().join(effects.lazy(), on="event_id", how="left")
+           .join(counts.lazy(), on="event_id", how="left")
+           .with_columns(responses.hours_to_response(pl.col("first_seen"))))
     topic_frame = _topics_frame(topics)
     if topic_frame is not None:
         out = out.join(topic_frame, on="event_id", how="left")
@@ -222,6 +218,9 @@ def compute(
         pl.col("max_burst_z").fill_null(0.0),
         pl.col("burst_count").fill_null(0),
         pl.col("nationals_unharmed").fill_null(False),
+        pl.col("casualty_claims_set_aside").fill_null(0),  # events that state no count
+        *[pl.col(f"{k}_evidence").fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
+          for k in ("deaths", "injuries")],
     ).with_columns(
         stake.domestic_stake(min_subject_share=cfg.min_subject_share,
                              max_foreign_share=cfg.max_foreign_share),

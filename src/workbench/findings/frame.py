@@ -47,12 +47,15 @@ def event_posts(
     *,
     include_outliers: bool = False,
     extra: tuple[str, ...] | list[str] = (),
+    depths: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Posts that belong to an event, with ``event_id``, ``depth`` and ``tree``.
 
     Assignments with a null ``event_id`` are left out (those posts have no event); so are
     ``how == 'outlier'`` rows unless ``include_outliers``. ``extra``: columns of ``posts``
     beyond POST_SCHEMA to keep (e.g. the per-post columns of ``findings.enrich``).
+    ``depths`` (post_id, depth, tree): the posts' cascade depths when the caller holds them
+    (computed over more posts than these, e.g. the pipeline's); else computed here.
     """
     from workbench.findings.spread import add_cascade_depth
 
@@ -64,5 +67,8 @@ def event_posts(
     a = a.filter(pl.col("event_id").is_not_null())
     if not include_outliers:
         a = a.filter(pl.col("how").fill_null("") != "outlier")
-    p = p.pipe(add_cascade_depth)
+    if depths is None:
+        p = p.pipe(add_cascade_depth)
+    else:
+        p = p.join(depths.lazy().select("post_id", "depth", "tree"), on="post_id", how="left")
     return a.select("post_id", "event_id").join(p, on="post_id", how="inner")

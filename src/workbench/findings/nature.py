@@ -45,22 +45,29 @@ def post_words(lex: Lexicons) -> list[pl.Expr]:
     ]
 
 
-def _votes(ev: pl.LazyFrame, groups: dict[str, list[str]], column: str | None = None) -> pl.LazyFrame:
-    """(event_id, category, rank, evidence, words) with evidence > 0. ``column``: a per-post
-    list of matched words already computed (see ``post_words``)."""
+def word_counts(ev: pl.LazyFrame, groups: dict[str, list[str]],
+                column: str | None = None) -> pl.LazyFrame:
+    """(event_id, word, n): the event's posts that contain each lexicon word, once per post
+    and word. ``column``: a per-post list of matched words already computed (see
+    ``post_words``)."""
     table = _word_table(groups)
     words = pl.col(column) if column else matches(pl.col("text"), table["word"].to_list())
-    found = (
+    return (
         ev.select("event_id", "post_id", words.alias("word"))
         .explode("word")
         .filter(pl.col("word").is_not_null())
         .unique(["event_id", "post_id", "word"])
-        .join(table.lazy(), on="word", how="inner")
+        .group_by("event_id", "word")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
     )
-    per_word = found.group_by("event_id", "category", "rank", "word").len()
+
+
+def _votes(counts: pl.LazyFrame, groups: dict[str, list[str]]) -> pl.LazyFrame:
+    """(event_id, category, rank, evidence, words) with evidence > 0, from ``word_counts``."""
+    per_word = counts.join(_word_table(groups).lazy(), on="word", how="inner")
     return per_word.group_by("event_id", "category", "rank").agg(
-        pl.col("len").sum().alias("evidence"),
-        pl.col("word").sort_by(["len", "word"], descending=[True, False]).alias("words"),
+        pl.col("n").sum().alias("evidence"),
+        pl.col("word").sort_by(["n", "word"], descending=[True, False]).alias("words"),
     )
 
 
@@ -76,20 +83,31 @@ def _winner(votes: pl.LazyFrame) -> pl.LazyFrame:
 def per_event(ev: pl.LazyFrame, lex: Lexicons, *,
               min_confidence: float = MIN_CONFIDENCE) -> pl.LazyFrame:
     """One row per event_id (that has posts): nature, confidence, evidence, subject."""
-    ids = ev.select("event_id").unique()
     have = set(ev.collect_schema().names())
     nature_col = "nature_words" if "nature_words" in have else None
     subject_col = "subject_words" if "subject_words" in have else None
-    nature = _winner(_votes(ev, lex.nature, nature_col)).select(
+    return from_word_counts(ev.select("event_id").unique(),
+                            word_counts(ev, lex.nature, nature_col),
+                            word_counts(ev, lex.subjects, subject_col),
+                            lex, min_confidence=min_confidence)
+
+
+def from_word_counts(ids, nature_counts, subject_counts, lex: Lexicons, *,
+                     min_confidence: float = MIN_CONFIDENCE):
+    """``per_event`` from the events' ids and their (event_id, word, n) counts of nature and
+    subject words (LazyFrames give a LazyFrame, DataFrames a DataFrame)."""
+    eager = isinstance(ids, pl.DataFrame)
+    ids, nature_counts, subject_counts = ids.lazy(), nature_counts.lazy(), subject_counts.lazy()
+    nature = _winner(_votes(nature_counts, lex.nature)).select(
         "event_id",
         pl.col("category").alias("nature"),
         ((pl.col("evidence") + 1) / (pl.col("total") + 5)).alias("nature_confidence"),
         pl.col("words").list.head(EVIDENCE_WORDS).alias("nature_evidence"),
     )
-    subject = _winner(_votes(ev, lex.subjects, subject_col)).select(
+    subject = _winner(_votes(subject_counts, lex.subjects)).select(
         "event_id", pl.col("category").alias("affected_subject")
     )
-    return (
+    out = (
         ids.join(nature, on="event_id", how="left")
         .join(subject, on="event_id", how="left")
         .with_columns(pl.col("nature_confidence").fill_null(0.0))
@@ -100,3 +118,4 @@ def per_event(ev: pl.LazyFrame, lex: Lexicons, *,
             pl.col("affected_subject").fill_null("unknown"),
         )
     )
+    return out.collect() if eager else out

@@ -118,6 +118,22 @@ def table(
     return _effects(ev, window_hours).collect()
 
 
+def first_effect(ev: pl.LazyFrame, *, window_hours: float = WINDOW_HOURS) -> pl.LazyFrame:
+    """(event_id, first_official_response_at, response_volume_change,
+    response_negative_change) for the events of ``ev`` that have an official post."""
+    return _effects(ev, window_hours).filter(pl.col("response_rank") == 1).select(
+        "event_id",
+        pl.col("created_at").alias("first_official_response_at"),
+        pl.col("volume_change").alias("response_volume_change"),
+        pl.col("negative_change").alias("response_negative_change"),
+    )
+
+
+def hours_to_response(first_seen: pl.Expr) -> pl.Expr:
+    return ((pl.col("first_official_response_at") - first_seen)
+            .dt.total_seconds(fractional=True) / 3600.0).alias("hours_to_official_response")
+
+
 def per_event(ev: pl.LazyFrame, *, window_hours: float = WINDOW_HOURS) -> pl.LazyFrame:
     """One row per event_id with official_responses and the first response's effect.
 
@@ -127,17 +143,8 @@ def per_event(ev: pl.LazyFrame, *, window_hours: float = WINDOW_HOURS) -> pl.Laz
         pl.col("is_official").sum().cast(pl.Int64).alias("official_responses"),
         pl.col("created_at").min().alias("_first_seen"),
     )
-    first = _effects(ev, window_hours).filter(pl.col("response_rank") == 1).select(
-        "event_id",
-        pl.col("created_at").alias("first_official_response_at"),
-        pl.col("volume_change").alias("response_volume_change"),
-        pl.col("negative_change").alias("response_negative_change"),
-    )
     return (
-        counts.join(first, on="event_id", how="left")
-        .with_columns(
-            ((pl.col("first_official_response_at") - pl.col("_first_seen"))
-             .dt.total_seconds(fractional=True) / 3600.0).alias("hours_to_official_response")
-        )
+        counts.join(first_effect(ev, window_hours=window_hours), on="event_id", how="left")
+        .with_columns(hours_to_response(pl.col("_first_seen")))
         .drop("_first_seen")
     )

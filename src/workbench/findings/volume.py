@@ -21,20 +21,24 @@ import polars as pl
 MAX_HOURS = 2016
 
 
-def hourly(ev: pl.LazyFrame, *, max_hours: int = MAX_HOURS) -> pl.LazyFrame:
-    """Dense hourly counts: one row per (event_id, hour_index) with ``hour`` and ``count``."""
-    timed = ev.filter(pl.col("created_at").is_not_null()).select(
-        "event_id", pl.col("created_at").dt.truncate("1h").alias("hour")
-    )
-    start = timed.group_by("event_id").agg(
+def hour_counts(ev: pl.LazyFrame) -> pl.LazyFrame:
+    """(event_id, hour, n): posts per UTC clock hour (posts without a time left out)."""
+    return (ev.filter(pl.col("created_at").is_not_null())
+            .group_by("event_id", pl.col("created_at").dt.truncate("1h").alias("hour"))
+            .agg(pl.len().cast(pl.Int64).alias("n")))
+
+
+def dense_series(counts: pl.LazyFrame, *, max_hours: int = MAX_HOURS) -> pl.LazyFrame:
+    """The dense hourly series from (event_id, hour, n) counts (see :func:`hourly`)."""
+    start = counts.group_by("event_id").agg(
         pl.col("hour").min().alias("h0"), pl.col("hour").max().alias("h1")
     )
-    counts = (
-        timed.join(start, on="event_id")
+    filled = (
+        counts.join(start, on="event_id")
         .with_columns(((pl.col("hour") - pl.col("h0")).dt.total_hours()).alias("i"))
         .filter(pl.col("i") < max_hours)
         .group_by("event_id", "i")
-        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .agg(pl.col("n").sum().cast(pl.Int64).alias("count"))
     )
     grid = (
         start.with_columns(
@@ -50,11 +54,16 @@ def hourly(ev: pl.LazyFrame, *, max_hours: int = MAX_HOURS) -> pl.LazyFrame:
         .with_columns((pl.col("h0") + pl.duration(hours=pl.col("i"))).alias("hour"))
     )
     return (
-        grid.join(counts, on=["event_id", "i"], how="left")
+        grid.join(filled, on=["event_id", "i"], how="left")
         .with_columns(pl.col("count").fill_null(0))
         .select("event_id", "i", "hour", "count")
         .sort("event_id", "i")
     )
+
+
+def hourly(ev: pl.LazyFrame, *, max_hours: int = MAX_HOURS) -> pl.LazyFrame:
+    """Dense hourly counts: one row per (event_id, hour_index) with ``hour`` and ``count``."""
+    return dense_series(hour_counts(ev), max_hours=max_hours)
 
 
 def per_event(

@@ -4,8 +4,11 @@
 holds every post it was fed, their event assignments, the event ledger, and the latest
 findings and grading of every event. ``feed(posts, now) -> Delta`` takes new posts only
 (posts already held are skipped by ``post_id``), assigns them (``pipeline.assign``:
-followers of held cascades, ``events.detect`` with the ledger for the rest), recomputes the
-findings of the events they touched and re-grades those at ``now``. The ``Delta`` says what
+followers of held cascades, ``events.detect`` with the ledger for the rest), updates the
+findings of the events they touched and re-grades those at ``now``. The findings are
+incremental (``findings.incremental``: per-event tables merged with the new posts only,
+cascade depths kept per post in ``pipeline.depths``); ``incremental=False`` recomputes the
+touched events from all their posts (``findings.compute``, the reference they equal). The ``Delta`` says what
 changed: new posts, duplicates, assignments added or moved, events touched / opened /
 merged / emptied, their findings and gradings.
 

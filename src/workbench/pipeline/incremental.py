@@ -70,6 +70,11 @@ def upsert(old: pl.DataFrame, new: pl.DataFrame, drop=frozenset()) -> pl.DataFra
                      how="vertical")
 
 
+def empty_rows() -> pl.DataFrame:
+    """No event-post rows (``IncrementalFindings.update`` with nothing new)."""
+    return pl.DataFrame(schema={"event_id": pl.Utf8})
+
+
 def _config_dict(config: Any) -> Any:
     if config is None:
         return None
@@ -86,6 +91,9 @@ class IncrementalPipeline:
     project's ``rules/``). ``event_config`` / ``findings_config``: ``events.EventConfig``
     and ``findings.FindingsConfig``. ``regrade_all``: re-compute and re-grade every event at
     every feed (the naive baseline of the watch benchmark), not only the touched ones.
+    ``incremental``: keep the findings' tables and merge each feed's new posts into them
+    (``findings.incremental``); False recomputes the touched events from all their posts
+    (``findings.compute``, the reference).
 
     The three stages are methods that a subclass may replace (tests script them):
     ``assign(new_posts, *, posts, assignments, ledger) -> (assignments, ledger, topics)``,
@@ -94,7 +102,8 @@ class IncrementalPipeline:
     """
 
     def __init__(self, *, embedder: Any = None, rules: Any = None, event_config: Any = None,
-                 findings_config: Any = None, regrade_all: bool = False, progress: bool = False):
+                 findings_config: Any = None, regrade_all: bool = False, progress: bool = False,
+                 incremental: bool = True):
         self._embedder = embedder
         self.rules = rules
         self.event_config = event_config
@@ -102,8 +111,12 @@ class IncrementalPipeline:
         self.regrade_all = regrade_all
         self.progress = progress
         self._ruleset = None
+        self.incremental = incremental
         self.post_columns = PostColumns(findings_config)
         self.state = PipelineState()
+        self._synced: PipelineState | None = None  # the state the tables below follow
+        self._inc = None  # findings.incremental.IncrementalFindings
+        self._depths = None  # pipeline.depths.CascadeDepths
 
     # -- parts ---------------------------------------------------------------------------
     @property
@@ -202,7 +215,16 @@ class IncrementalPipeline:
         else:
             all_topics = st.topics
         findings, gradings, emptied = empty(FINDINGS_SCHEMA), empty(GRADING_SCHEMA), set()
-        if touched:
+        if self._incremental_findings():
+            t = time.perf_counter()
+            try:
+                findings, touched, emptied = self._findings_incremental(
+                    st, fresh, new_assign, before, all_posts, all_assign, all_topics, touched)
+            except BaseException:
+                self._synced = None  # the tables may be half updated: rebuilt next feed
+                raise
+            delta.seconds["findings"] = time.perf_counter() - t
+        elif touched:
             t = time.perf_counter()
             ev_assign = all_assign.filter(pl.col("event_id").is_in(list(touched)))
             ev_posts = all_posts.join(ev_assign.select("post_id"), on="post_id", how="semi")
@@ -214,10 +236,10 @@ class IncrementalPipeline:
             # events left with no posts (merged into another) leave the tables
             emptied = touched - set(ev_assign.get_column("event_id").unique().to_list())
             delta.seconds["findings"] = time.perf_counter() - t
-            if grade and findings.height:
-                t = time.perf_counter()
-                gradings = conform(self.grade(findings, now=now), GRADING_SCHEMA)
-                delta.seconds["grade"] = time.perf_counter() - t
+        if grade and findings.height:
+            t = time.perf_counter()
+            gradings = conform(self.grade(findings, now=now), GRADING_SCHEMA)
+            delta.seconds["grade"] = time.perf_counter() - t
         held_events = set(st.findings.get_column("event_id").to_list()) if st.findings.height else set()
         delta.touched = sorted(touched)
         delta.emptied = sorted(emptied)
@@ -232,7 +254,88 @@ class IncrementalPipeline:
             topics=all_topics.filter(~pl.col("event_id").is_in(list(emptied))) if emptied else all_topics,
             feeds=st.feeds + 1, now=now.isoformat() if now is not None else st.now,
         )
+        if self._synced is st:
+            self._synced = self.state
         return delta
+
+    # -- incremental findings ----------------------------------------------------------------
+    def _incremental_findings(self) -> bool:
+        """The incremental findings run unless the reference is asked for (``incremental=
+        False``, ``regrade_all``) or a subclass replaced ``findings``."""
+        return (self.incremental and not self.regrade_all
+                and type(self).findings is IncrementalPipeline.findings)
+
+    def _effective(self, assignments: pl.DataFrame, name: str) -> pl.DataFrame:
+        """(post_id, ``name``): the event whose findings count the post (null: none)."""
+        keep = pl.col("event_id").is_not_null()
+        cfg = self.findings_config
+        if not (cfg is not None and getattr(cfg, "include_outliers", False)):
+            keep = keep & (pl.col("how").fill_null("") != "outlier")
+        return assignments.select("post_id", pl.when(keep).then(pl.col("event_id")).alias(name))
+
+    def _event_rows(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
+        """The findings' event-post rows of ``posts`` under ``assignments``."""
+        from workbench.findings.frame import event_posts
+
+        cfg = self.findings_config
+        return event_posts(self.post_columns.attach(posts), assignments,
+                           include_outliers=bool(getattr(cfg, "include_outliers", False)),
+                           extra=self.post_columns.columns,
+                           depths=self._depths.of(posts.get_column("post_id"))).collect()
+
+    def _rows_of(self, posts: pl.DataFrame, assignments: pl.DataFrame):
+        def rows_of(ids: list[str]) -> pl.DataFrame:
+            a = rows_with(assignments, "event_id", pl.Series(ids, dtype=pl.Utf8))
+            return self._event_rows(rows_with(posts, "post_id", a.get_column("post_id")), a)
+        return rows_of
+
+    def _sync(self, st: PipelineState) -> None:
+        """Build the findings' tables and the depths from ``st`` when they do not follow it
+        (first feed, a loaded state, a failed feed)."""
+        from workbench.findings.incremental import IncrementalFindings
+        from workbench.pipeline.depths import CascadeDepths
+
+        if self._synced is st:
+            return
+        self._depths = CascadeDepths()
+        self._depths.add(st.posts.select("post_id", "parent_id"))
+        self._inc = IncrementalFindings(self.findings_config)
+        if st.assignments.height:
+            ids = st.assignments.get_column("event_id").drop_nulls().unique().to_list()
+            self._inc.update(empty_rows(), self._rows_of(st.posts, st.assignments), rebuild=ids,
+                             topics=st.topics if st.topics.height else None)
+        self._synced = st
+
+    def _findings_incremental(self, st, fresh, new_assign, before, all_posts, all_assign,
+                              all_topics, touched):
+        """(findings of the touched events, touched, emptied) from the held tables."""
+        self._sync(st)
+        changed_depth = self._depths.add(fresh.select("post_id", "parent_id"))
+        latest = latest_assignments(new_assign)
+        moves = self._effective(latest, "_new").join(
+            self._effective(before, "_old"), on="post_id", how="left")
+        joined = moves.filter(pl.col("_new").is_not_null() & pl.col("_old").is_null())
+        left = moves.filter(pl.col("_old").is_not_null()
+                            & (pl.col("_new").is_null() | (pl.col("_new") != pl.col("_old"))))
+        rebuild = set(left.get_column("_old").to_list()) | set(left.get_column("_new").drop_nulls().to_list())
+        if changed_depth:
+            moved_depth = rows_with(all_assign, "post_id", pl.Series(sorted(changed_depth)))
+            rebuild |= set(self._effective(moved_depth, "_e").get_column("_e").drop_nulls().to_list())
+        touched = set(touched) | rebuild
+        if not touched:
+            return empty(FINDINGS_SCHEMA), touched, set()
+        alive = set(rows_with(all_assign, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8))
+                    .get_column("event_id").unique().to_list())
+        emptied = touched - alive
+        rebuild &= alive
+        ids = joined.get_column("post_id")
+        rows = self._event_rows(rows_with(all_posts, "post_id", ids),
+                                rows_with(all_assign, "post_id", ids)) if ids.len() else empty_rows()
+        topics = rows_with(all_topics, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8)) \
+            if all_topics.height else None
+        findings = self._inc.update(rows, self._rows_of(all_posts, all_assign), rebuild=rebuild,
+                                    drop=emptied, topics=topics if topics is not None and topics.height else None)
+        return conform(findings, FINDINGS_SCHEMA), touched, emptied
 
     def grade_held(self, now: datetime | None = None, *, rules: Any = None) -> pl.DataFrame:
         """Grade every event held (e.g. after ``feed(..., grade=False)``), keep and return it;

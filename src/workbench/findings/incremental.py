@@ -1,0 +1,174 @@
+"""``IncrementalFindings``: findings of events that grow a few posts at a time.
+
+It holds the mergeable tables of ``findings.partial`` for every event and, at each
+``update``, reduces only the new event-post rows to tables and merges them into the held
+ones (``partial.combine``), then derives the touched events' findings from the tables
+(``partial.final``). A post added to an event of 50,000 posts costs about what it costs in
+one of 50: a few small group-bys over the new rows, and one pass over the held tables to
+pick out the touched events' rows (they hold one row per event, per hour, per timestamp,
+per author, per platform, per cascade level, per lexicon word, per sensitive term).
+
+Two findings need an event's posts themselves; they are recomputed from them only when
+they can have changed, and carried over otherwise:
+
+- the effect of the first official response (``responses.first_effect``): when the event
+  gained an official post, or a post earlier than the end of the first response's window;
+- the casualty counts (``casualties.per_event``: corroboration by distinct authors, the
+  event's places): when an event that states counts gains posts (an event that states none
+  has none, whatever it gains). This one stays proportional to the event's size.
+
+An event whose posts moved (merged into another, or out to an outlier) or whose posts'
+cascade depths changed (a parent arrived after its reposts) is rebuilt from all its posts.
+``findings.compute`` (everything from scratch) is the reference; the two agree (tested on
+random streams in ``tests/test_pipeline_incremental.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+import polars as pl
+
+from workbench.findings import FindingsConfig, finish, partial
+from workbench.findings import final as final_columns
+from workbench.schema import FINDINGS_SCHEMA, empty
+
+RowsOf = Callable[[list[str]], pl.DataFrame]
+
+
+def _keep(frame: pl.DataFrame, ids: list[str], *, inside: bool) -> pl.DataFrame:
+    if not frame.height or not ids:
+        return frame if not inside else frame.clear()
+    test = pl.col("event_id").is_in(pl.Series(ids, dtype=pl.Utf8).implode())
+    return frame.filter(test if inside else ~test)
+
+
+class IncrementalFindings:
+    """The findings' tables of every event held; see the module docstring.
+
+    ``update(new_rows, rows_of, rebuild=..., drop=..., topics=...)``: ``new_rows`` are the
+    event-post rows (``frame.event_posts`` with the ``enrich`` columns) of posts that joined
+    an event in this feed; ``rebuild``: events whose tables are rebuilt from
+    ``rows_of(ids)`` (all their rows now); ``drop``: events gone. Returns the findings of the
+    events of ``new_rows`` and ``rebuild`` (FINDINGS_SCHEMA).
+    """
+
+    def __init__(self, config: FindingsConfig | None = None):
+        from workbench.findings import lexicons
+
+        self.config = config or FindingsConfig()
+        self.lex = lexicons.load(self.config.lexicon_dir)
+        self.tables: dict[str, pl.DataFrame] | None = None
+        self.effects = _empty_effects()  # responses.first_effect, per event with an official
+        self.counts = _empty_counts()  # casualties.per_event, per event that states counts
+
+    def _partial(self, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        return partial.partial(rows, self.lex, kol_followers=self.config.kol_followers)
+
+    def _effects(self, rows: pl.DataFrame) -> pl.DataFrame:
+        from workbench.findings import responses
+
+        return responses.first_effect(rows.lazy(), window_hours=self.config.window_hours).collect()
+
+    def _counts(self, rows: pl.DataFrame, debunked: pl.DataFrame) -> pl.DataFrame:
+        from workbench.findings import casualties
+
+        cfg = self.config
+        return casualties.per_event(rows.lazy(), corroboration=cfg.corroboration,
+                                    debunked=debunked.lazy(),
+                                    lex_foreign=self.lex.foreign_places).collect()
+
+    def _responses_dirty(self, new_rows: pl.DataFrame) -> set[str]:
+        """Events of ``new_rows`` whose first official response's effect can change."""
+        if not new_rows.height:
+            return set()
+        w = timedelta(hours=self.config.window_hours)
+        rows = new_rows.select("event_id", "is_official", "created_at")
+        if self.effects.height:
+            rows = rows.join(self.effects.select("event_id", "first_official_response_at"),
+                             on="event_id", how="left")
+            early = pl.col("created_at") < pl.col("first_official_response_at") + w
+        else:
+            early = pl.lit(False)
+        hit = rows.filter(pl.col("is_official") | early.fill_null(False))
+        return set(hit.get_column("event_id").unique().to_list())
+
+    def update(self, new_rows: pl.DataFrame, rows_of: RowsOf, *, rebuild: Iterable[str] = (),
+               drop: Iterable[str] = (), topics=None) -> pl.DataFrame:
+        rebuild = sorted(set(rebuild))
+        gone = sorted(set(drop) | set(rebuild))
+        if rebuild and new_rows.height:  # their rows come from rows_of
+            new_rows = _keep(new_rows, rebuild, inside=False)
+        added = sorted(set(new_rows.get_column("event_id").unique().to_list()))
+        touched = sorted(set(added) | set(rebuild))
+        tables = self.tables
+        if gone and tables is not None:
+            tables = {name: _keep(t, gone, inside=False) for name, t in tables.items()}
+            self.effects = _keep(self.effects, gone, inside=False)
+            self.counts = _keep(self.counts, gone, inside=False)
+        rebuilt_rows = rows_of(rebuild) if rebuild else None
+        parts = [p for p in (new_rows if new_rows.height else None, rebuilt_rows)
+                 if p is not None and p.height]
+        if parts:
+            fresh = self._partial(pl.concat(parts, how="vertical_relaxed") if len(parts) > 1
+                                  else parts[0])
+            if tables is None:
+                tables = fresh
+            else:  # merge the touched events' held rows with the new ones; the rest as is
+                merged = {}
+                for name, held in tables.items():
+                    mine = _keep(held, added, inside=True)
+                    rest = _keep(held, added, inside=False) if mine.height else held
+                    both = partial.merge_table(name, [mine, fresh[name]])
+                    merged[name] = pl.concat([rest, both], how="vertical_relaxed") \
+                        if rest.height else both
+                tables = merged
+        self.tables = tables
+        if tables is None or not touched:
+            return empty(FINDINGS_SCHEMA)
+        mine = {name: _keep(t, touched, inside=True) for name, t in tables.items()}
+        if not mine["events"].height:
+            return empty(FINDINGS_SCHEMA)
+        out = final_columns(mine, self.lex, self.config)
+        present = out.get_column("event_id").to_list()
+
+        # the official response's effect: recomputed where it can have changed
+        dirty = sorted((self._responses_dirty(new_rows) | set(rebuild)) & set(present))
+        with_official = set(out.filter(pl.col("n_official") > 0).get_column("event_id").to_list())
+        dirty = [e for e in dirty if e in with_official]
+        # casualty counts: recomputed for the touched events that state any
+        claims = sorted(set(out.filter(pl.col("n_claim_posts") > 0).get_column("event_id").to_list()))
+        need = sorted(set(dirty) | set(claims))
+        if need:
+            rows = rows_of(need)
+            if dirty:
+                eff = self._effects(_keep(rows, dirty, inside=True))
+                self.effects = pl.concat(
+                    [_keep(self.effects, dirty, inside=False), eff], how="vertical_relaxed")
+            if claims:
+                cnt = self._counts(_keep(rows, claims, inside=True),
+                                   out.select("event_id", "debunked"))
+                self.counts = pl.concat(
+                    [_keep(self.counts, claims, inside=False), cnt], how="vertical_relaxed")
+        no_claims = [e for e in present if e not in set(claims)]
+        if no_claims:  # e.g. rebuilt without its claims
+            self.counts = _keep(self.counts, no_claims, inside=False)
+        return finish(out, _keep(self.effects, present, inside=True),
+                      _keep(self.counts, present, inside=True), topics, self.config)
+
+
+def _empty_effects() -> pl.DataFrame:
+    return pl.DataFrame(schema={"event_id": pl.Utf8,
+                                "first_official_response_at": pl.Datetime("us", "UTC"),
+                                "response_volume_change": pl.Float64,
+                                "response_negative_change": pl.Float64})
+
+
+def _empty_counts() -> pl.DataFrame:
+    return pl.DataFrame(schema={"event_id": pl.Utf8, "casualty_claims_set_aside": pl.Int64,
+                                "deaths_reported": pl.Int64,
+                                "deaths_evidence": pl.List(pl.Utf8),
+                                "injuries_reported": pl.Int64,
+                                "injuries_evidence": pl.List(pl.Utf8),
+                                "casualties_reported": pl.Int64})
