@@ -296,7 +296,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     if not ledger.is_empty and not config.recluster:
         known_df = frame.select("post_id").with_row_index("row").join(
             ledger.members.select("post_id", "event_id", "how", "score"), on="post_id")
-        resolved = {e: ledger.resolve(e) for e in known_df["event_id"].unique().to_list()}
+        resolved = ledger.resolve_all(known_df["event_id"].unique().to_list())
         for row, eid in zip(known_df["row"].to_list(), known_df["event_id"].to_list(),
                             strict=True):
             known[row] = resolved[eid]
@@ -313,9 +313,10 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     if incremental:
         roots = units.select("unit").with_row_index("j").join(
             ledger.members.select(pl.col("post_id").alias("unit"), "event_id"), on="unit")
+        held_at = ledger.resolve_all(roots["event_id"].drop_nulls().unique().to_list())
         for j, eid in roots.select("j", "event_id").iter_rows():
             if unit_event[j] is None and eid is not None:
-                unit_event[j] = ledger.resolve(eid)
+                unit_event[j] = held_at[eid]
                 unit_how[j] = "cascade"
     # 1c. wordless cascades whose root is absent (neither here nor in the ledger) have
     # nothing to be placed by: in incremental use they wait for the root (no event, no
@@ -406,7 +407,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     # 6. centroids, merges, scores
     _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, unit_has)
     _merge_close(ledger, config, fresh_events)
-    final = {e: ledger.resolve(e) for e in assignments["event_id"].unique().to_list()}
+    final = ledger.resolve_all(assignments["event_id"].unique().to_list())
     assignments = assignments.with_columns(
         event_id=pl.col("event_id").replace_strict(final, default=pl.col("event_id"))
     )
@@ -426,7 +427,7 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         ledger.members.join(members.select("post_id"), on="post_id", how="anti"),
         members.select(MEMBER_SCHEMA.names()).cast(MEMBER_SCHEMA),
     ]).with_columns(event_id=pl.col("event_id").replace_strict(
-        {e: ledger.resolve(e) for e in ledger.members["event_id"].unique().to_list()}
+        ledger.resolve_all(ledger.members["event_id"].unique().to_list())
         | final, default=pl.col("event_id")))
     topics = _topics(frame, assignments, post_vecs, embedded, config)
     if waiting_rows.height:

@@ -82,15 +82,22 @@ class Ledger:
 
     def resolve(self, event_id: str) -> str:
         """Follow ``merged_into`` to the event that now holds a (possibly merged) id."""
+        return self.resolve_all([event_id])[event_id]
+
+    def resolve_all(self, event_ids) -> dict[str, str]:
+        """``resolve`` of many ids, reading the merges once: {id: the event holding it}."""
         merged = dict(
             self.events.filter(pl.col("status") == "merged")
             .select("event_id", "merged_into").iter_rows()
         )
-        seen = set()
-        while event_id in merged and event_id not in seen:
-            seen.add(event_id)
-            event_id = merged[event_id]
-        return event_id
+        out = {}
+        for start in event_ids:
+            event_id, seen = start, set()
+            while event_id in merged and event_id not in seen:
+                seen.add(event_id)
+                event_id = merged[event_id]
+            out[start] = event_id
+        return out
 
     @property
     def is_empty(self) -> bool:
@@ -105,7 +112,11 @@ class Ledger:
         ids = act["event_id"].to_list()
         if not ids:
             return ids, np.zeros((0, 0), np.float32), np.zeros(0), np.zeros(0)
-        cent = np.vstack([np.asarray(c, dtype=np.float32) for c in act["centroid"].to_list()])
+        col = act["centroid"]
+        if col.null_count() == 0 and col.list.len().n_unique() == 1:  # one block, no lists
+            cent = col.explode().to_numpy().astype(np.float32).reshape(len(ids), -1)
+        else:
+            cent = np.vstack([np.asarray(c, dtype=np.float32) for c in col.to_list()])
         first = act["first_seen"].dt.epoch("s").to_numpy() / 3600.0
         last = act["last_seen"].dt.epoch("s").to_numpy() / 3600.0
         return ids, cent, first, last

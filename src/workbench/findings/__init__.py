@@ -172,7 +172,8 @@ def compute(
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
     from workbench.findings import casualties, partial, responses
 
-    out = final(partial.partial(frame, lex, kol_followers=cfg.kol_followers), lex, cfg)
+    tables = partial.collect(partial.partial(frame, lex, kol_followers=cfg.kol_followers))
+    out = final(tables, lex, cfg).collect()
     lazy = frame.lazy()
     effects = responses.first_effect(lazy, window_hours=cfg.window_hours).collect()
     counts = casualties.per_event(lazy, corroboration=cfg.corroboration,
@@ -181,8 +182,8 @@ def compute(
     return finish(out, effects, counts, topics, cfg)
 
 
-def final(tables: dict[str, pl.DataFrame], lex, cfg: FindingsConfig) -> pl.DataFrame:
-    """``partial.final`` with the thresholds of ``cfg``."""
+def final(tables: dict[str, pl.DataFrame], lex, cfg: FindingsConfig) -> pl.LazyFrame:
+    """``partial.final`` with the thresholds of ``cfg`` (a plan)."""
     from workbench.findings import partial
 
     return partial.final(
@@ -192,7 +193,7 @@ def final(tables: dict[str, pl.DataFrame], lex, cfg: FindingsConfig) -> pl.DataF
         crowd_ratio=cfg.crowd_debunk_ratio)
 
 
-def finish(out: pl.DataFrame, effects: pl.DataFrame, counts: pl.DataFrame, topics,
+def finish(out: pl.DataFrame | pl.LazyFrame, effects: pl.DataFrame, counts: pl.DataFrame, topics,
            cfg: FindingsConfig) -> pl.DataFrame:
     """The findings table from ``final``'s columns, the first official response's effect
     (``responses.first_effect``), the casualty counts (``casualties.per_event``) and the

@@ -1,9 +1,10 @@
 """``IncrementalFindings``: findings of events that grow a few posts at a time.
 
 It holds the mergeable tables of ``findings.partial`` for every event and, at each
-``update``, reduces only the new event-post rows to tables and merges them into the held
-ones (``partial.combine``), then derives the touched events' findings from the tables
-(``partial.final``). A post added to an event of 50,000 posts costs about what it costs in
+``update``, reduces only the new event-post rows to tables and appends them to the held
+ones; the touched events' rows are merged per key (``partial.merge_table``) when their
+findings are derived (``partial.final``), and every ``compact_every`` feeds the whole
+tables are merged, which bounds their size. A post added to an event of 50,000 posts costs about what it costs in
 one of 50: a few small group-bys over the new rows, and one pass over the held tables to
 pick out the touched events' rows (they hold one row per event, per hour, per timestamp,
 per author, per platform, per cascade level, per lexicon word, per sensitive term).
@@ -60,8 +61,19 @@ class IncrementalFindings:
         self.config = config or FindingsConfig()
         self.lex = lexicons.load(self.config.lexicon_dir)
         self.tables: dict[str, pl.DataFrame] | None = None
+        self._appended = 0  # feeds appended since the tables were last merged per key
         self.effects = _empty_effects()  # responses.first_effect, per event with an official
         self.counts = _empty_counts()  # casualties.per_event, per event that states counts
+
+    compact_every = 32  # feeds between two merges of the held tables
+
+    def compact(self) -> None:
+        """Merge the held tables per key (each feed appends its new rows' tables; reading
+        merges the touched events' rows, so this only bounds the tables' size)."""
+        if self.tables is not None:
+            self.tables = partial.collect({name: partial.merge_table(name, [t.lazy()])
+                                           for name, t in self.tables.items()})
+        self._appended = 0
 
     def _partial(self, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return partial.partial(rows, self.lex, kol_followers=self.config.kol_followers)
@@ -100,62 +112,63 @@ class IncrementalFindings:
         gone = sorted(set(drop) | set(rebuild))
         if rebuild and new_rows.height:  # their rows come from rows_of
             new_rows = _keep(new_rows, rebuild, inside=False)
-        added = sorted(set(new_rows.get_column("event_id").unique().to_list()))
+        added = sorted(set(new_rows.get_column("event_id").unique().to_list())) \
+            if new_rows.height else []
         touched = sorted(set(added) | set(rebuild))
-        tables = self.tables
-        if gone and tables is not None:
-            tables = {name: _keep(t, gone, inside=False) for name, t in tables.items()}
+        rows = [r for r in (new_rows, rows_of(rebuild) if rebuild else None)
+                if r is not None and r.height]
+        if gone and self.tables is not None:
+            away = _is_in(gone)
+            self.tables = partial.collect({name: t.lazy().filter(~away)
+                                           for name, t in self.tables.items()})
             self.effects = _keep(self.effects, gone, inside=False)
             self.counts = _keep(self.counts, gone, inside=False)
-        rebuilt_rows = rows_of(rebuild) if rebuild else None
-        parts = [p for p in (new_rows if new_rows.height else None, rebuilt_rows)
-                 if p is not None and p.height]
-        if parts:
-            fresh = self._partial(pl.concat(parts, how="vertical_relaxed") if len(parts) > 1
-                                  else parts[0])
-            if tables is None:
-                tables = fresh
-            else:  # merge the touched events' held rows with the new ones; the rest as is
-                merged = {}
-                for name, held in tables.items():
-                    mine = _keep(held, added, inside=True)
-                    rest = _keep(held, added, inside=False) if mine.height else held
-                    both = partial.merge_table(name, [mine, fresh[name]])
-                    merged[name] = pl.concat([rest, both], how="vertical_relaxed") \
-                        if rest.height else both
-                tables = merged
-        self.tables = tables
-        if tables is None or not touched:
+        if rows:  # the new rows' tables are appended; merged per key when read (and compacted)
+            fresh = partial.collect(self._partial(
+                pl.concat(rows, how="vertical_relaxed") if len(rows) > 1 else rows[0]))
+            if self.tables is None:
+                self.tables = fresh
+            else:
+                self.tables = {name: pl.concat([t, fresh[name]], how="vertical_relaxed",
+                                               rechunk=False)
+                               for name, t in self.tables.items()}
+                self._appended += 1
+                if self._appended >= self.compact_every:
+                    self.compact()
+        if self.tables is None or not touched:
             return empty(FINDINGS_SCHEMA)
-        mine = {name: _keep(t, touched, inside=True) for name, t in tables.items()}
-        if not mine["events"].height:
+        pick = _is_in(touched)
+        mine = {name: partial.merge_table(name, [t.lazy().filter(pick)])
+                for name, t in self.tables.items()}
+        out = final_columns(mine, self.lex, self.config).collect()
+        if not out.height:
             return empty(FINDINGS_SCHEMA)
-        out = final_columns(mine, self.lex, self.config)
-        present = out.get_column("event_id").to_list()
-
+        present = set(out.get_column("event_id").to_list())
         # the official response's effect: recomputed where it can have changed
-        dirty = sorted((self._responses_dirty(new_rows) | set(rebuild)) & set(present))
         with_official = set(out.filter(pl.col("n_official") > 0).get_column("event_id").to_list())
-        dirty = [e for e in dirty if e in with_official]
+        dirty = sorted((self._responses_dirty(new_rows) | set(rebuild)) & with_official)
         # casualty counts: recomputed for the touched events that state any
         claims = sorted(set(out.filter(pl.col("n_claim_posts") > 0).get_column("event_id").to_list()))
         need = sorted(set(dirty) | set(claims))
         if need:
-            rows = rows_of(need)
+            every = rows_of(need)
             if dirty:
-                eff = self._effects(_keep(rows, dirty, inside=True))
-                self.effects = pl.concat(
-                    [_keep(self.effects, dirty, inside=False), eff], how="vertical_relaxed")
+                eff = self._effects(_keep(every, dirty, inside=True))
+                self.effects = pl.concat([_keep(self.effects, dirty, inside=False), eff],
+                                         how="vertical_relaxed")
             if claims:
-                cnt = self._counts(_keep(rows, claims, inside=True),
+                cnt = self._counts(_keep(every, claims, inside=True),
                                    out.select("event_id", "debunked"))
-                self.counts = pl.concat(
-                    [_keep(self.counts, claims, inside=False), cnt], how="vertical_relaxed")
-        no_claims = [e for e in present if e not in set(claims)]
-        if no_claims:  # e.g. rebuilt without its claims
-            self.counts = _keep(self.counts, no_claims, inside=False)
-        return finish(out, _keep(self.effects, present, inside=True),
-                      _keep(self.counts, present, inside=True), topics, self.config)
+                self.counts = pl.concat([_keep(self.counts, claims, inside=False), cnt],
+                                        how="vertical_relaxed")
+        stale = sorted(present - set(claims))  # e.g. rebuilt without its claims
+        if stale and self.counts.height:
+            self.counts = _keep(self.counts, stale, inside=False)
+        return finish(out, self.effects, self.counts, topics, self.config)
+
+
+def _is_in(ids: list[str]) -> pl.Expr | None:
+    return pl.col("event_id").is_in(pl.Series(ids, dtype=pl.Utf8).implode()) if ids else None
 
 
 def _empty_effects() -> pl.DataFrame:

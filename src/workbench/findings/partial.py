@@ -58,7 +58,7 @@ _MERGE = {"sum": lambda c: pl.col(c).sum(), "min": lambda c: pl.col(c).min(),
           "max": lambda c: pl.col(c).max(), "any": lambda c: pl.col(c).any()}
 
 
-def _event_counters(ev: pl.DataFrame, lex: Lexicons, kol_followers: int) -> pl.DataFrame:
+def _event_counters(ev: pl.LazyFrame, lex: Lexicons, kol_followers: int) -> pl.LazyFrame:
     official = pl.col("is_official") | pl.col("author_verified").fill_null(False)
     spreading = pl.col("rumour") & ~pl.col("debunk")
     own = pl.col("own_words")
@@ -99,7 +99,7 @@ def _event_counters(ev: pl.DataFrame, lex: Lexicons, kol_followers: int) -> pl.D
     )
 
 
-def _words(ev: pl.DataFrame) -> pl.DataFrame:
+def _words(ev: pl.LazyFrame) -> pl.LazyFrame:
     """(event_id, lexicon, word, n): posts of the event containing each nature / subject
     word (once per post and word)."""
     parts = []
@@ -112,7 +112,7 @@ def _words(ev: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, how="vertical")
 
 
-def candidates(ev: pl.DataFrame) -> pl.DataFrame:
+def candidates(ev: pl.LazyFrame) -> pl.LazyFrame:
     """The posts that can be an event's fallback title or representatives
     (``findings._fallback_titles``): per event and kind (original or not), the
     ``TITLE_CANDIDATES`` with most engagement and the earliest one with text."""
@@ -131,9 +131,11 @@ def candidates(ev: pl.DataFrame) -> pl.DataFrame:
                       how="vertical").unique("post_id", keep="first", maintain_order=True))
 
 
-def partial(ev: pl.DataFrame, lex: Lexicons, *, kol_followers: int) -> dict[str, pl.DataFrame]:
+def partial(ev: pl.DataFrame | pl.LazyFrame, lex: Lexicons, *,
+            kol_followers: int) -> dict[str, pl.LazyFrame]:
     """The keyed tables of ``ev`` (one per event-post row, with ``depth`` / ``tree`` and the
-    ``enrich`` columns): see the module docstring."""
+    ``enrich`` columns), as plans: see the module docstring (``collect`` runs them)."""
+    ev = ev.lazy()
     timed = ev.filter(pl.col("created_at").is_not_null())
     n = pl.len().cast(pl.Int64).alias("n")
     return {
@@ -155,12 +157,14 @@ def partial(ev: pl.DataFrame, lex: Lexicons, *, kol_followers: int) -> dict[str,
     }
 
 
-def merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
+def collect(tables: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
+    """Run the plans of a set of tables side by side (one call of the engine)."""
+    return dict(zip(tables, pl.collect_all(list(tables.values())), strict=True))
+
+
+def merge_table(name: str, frames: list[pl.LazyFrame]) -> pl.LazyFrame:
     """One table of ``TABLES`` (or the candidates) from several partial copies."""
-    frames = [f for f in frames if f.height] or frames[:1]
-    if len(frames) == 1:
-        return frames[0]
-    both = pl.concat(frames, how="vertical_relaxed")
+    both = pl.concat([f.lazy() for f in frames], how="vertical_relaxed")
     if name == "candidates":
         return candidates(both)
     keys, merge = TABLES[name]
@@ -170,27 +174,24 @@ def merge_table(name: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
         *[_MERGE[how](column) for column, how in merge.items()])
 
 
-def combine(held: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+def combine(held: dict[str, pl.LazyFrame], new: dict[str, pl.LazyFrame]) -> dict[str, pl.LazyFrame]:
     """The tables of ``held`` and ``new`` posts together (disjoint sets of posts)."""
     return {name: merge_table(name, [held[name], new[name]]) for name in new}
 
 
-def _series(hours: pl.DataFrame, max_hours: int) -> pl.DataFrame:
-    """The dense hourly series (``volume.hourly``'s columns) from the (event, hour) counts."""
-    return volume.dense_series(hours.lazy(), max_hours=max_hours).collect()
-
-
-def final(tables: dict[str, pl.DataFrame], lex: Lexicons, *, window_hours: float,
+def final(tables: dict[str, pl.DataFrame | pl.LazyFrame], lex: Lexicons, *, window_hours: float,
           burst_threshold: float, burst_min_posts: int, max_series_hours: int,
           min_confidence: float, crowd_authors: int, crowd_ratio: float,
-          top_terms: int = 20) -> pl.DataFrame:
+          top_terms: int = 20) -> pl.LazyFrame:
     """The findings that come from the tables, one row per event of ``tables['events']``
-    (everything but the official-response effect, the casualty counts and the topics)."""
+    (everything but the official-response effect, the casualty counts and the topics), as
+    one plan."""
     from workbench.findings import _fallback_titles
 
+    tables = {name: t.lazy() for name, t in tables.items()}
     w = timedelta(hours=window_hours)
     ev = tables["events"]
-    series = _series(tables["hours"], max_series_hours)
+    series = volume.dense_series(tables["hours"], max_hours=max_series_hours)
     times = tables["times"].join(ev.select("event_id", "first_seen", "last_seen"), on="event_id")
     t = pl.col("created_at")
     windows = times.group_by("event_id").agg(
@@ -231,15 +232,15 @@ def final(tables: dict[str, pl.DataFrame], lex: Lexicons, *, window_hours: float
         ev.join(windows, on="event_id", how="left")
         .join(peak, on="event_id", how="left")
         .join(series_list, on="event_id", how="left")
-        .join(bursts.per_event(series.lazy(), threshold=burst_threshold,
-                               min_posts=burst_min_posts).collect(), on="event_id", how="left")
+        .join(bursts.per_event(series, threshold=burst_threshold, min_posts=burst_min_posts),
+              on="event_id", how="left")
         .join(authors, on="event_id", how="left")
         .join(platforms, on="event_id", how="left")
         .join(breadth, on="event_id", how="left")
         .join(kinds, on="event_id", how="left")
         .join(terms, on="event_id", how="left")
         .join(debunkers, on="event_id", how="left")
-        .join(_fallback_titles(tables["candidates"].lazy()).collect(), on="event_id", how="left")
+        .join(_fallback_titles(tables["candidates"]), on="event_id", how="left")
         .with_columns(
             pl.col("posts_first_24h").fill_null(0),
             ((pl.col("_recent").fill_null(0) + 1) / (pl.col("_before").fill_null(0) + 1))

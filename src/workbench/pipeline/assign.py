@@ -46,7 +46,7 @@ def merged_this_run(ledger: Any) -> dict[str, str]:
     if history is None or not history.height:
         return {}
     rows = history.filter((pl.col("run") == ledger.runs) & (pl.col("kind") == "merge"))
-    return {r["event_id"]: ledger.resolve(r["event_id"]) for r in rows.iter_rows(named=True)}
+    return ledger.resolve_all(rows.get_column("event_id").to_list())
 
 
 def assign_new(new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.DataFrame,
