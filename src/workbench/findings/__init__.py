@@ -176,9 +176,12 @@ def compute(
     out = final(tables, lex, cfg).collect()
     lazy = frame.lazy()
     effects = responses.first_effect(lazy, window_hours=cfg.window_hours).collect()
-    counts = casualties.per_event(lazy, corroboration=cfg.corroboration,
-                                  debunked=out.lazy().select("event_id", "debunked"),
-                                  lex_foreign=lex.foreign_places).collect()
+    candidates = casualties.event_candidates(tables["claims"].lazy(), tables["en_places"].lazy())
+    totals, mentions = casualties.place_mentions(lazy, candidates)
+    counts = casualties.from_parts(out.lazy().select("event_id"), tables["claims"].lazy(),
+                                   totals, mentions, corroboration=cfg.corroboration,
+                                   debunked=out.lazy().select("event_id", "debunked"),
+                                   lex_foreign=lex.foreign_places).collect()
     return finish(out, effects, counts, topics, cfg)
 
 

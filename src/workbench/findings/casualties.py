@@ -302,6 +302,70 @@ def credible(official: pl.Expr) -> pl.Expr:
             | pl.col("author_type").fill_null("").is_in(["media", "government"]))
 
 
+CLAIM_ROW_COLUMNS = ("event_id", "post_id", "created_at", "author_id", "is_official",
+                     "author_verified", "author_type", "near_duplicate_of", "casualty_claims")
+
+
+def claim_rows(ev: pl.LazyFrame) -> pl.LazyFrame:
+    """The event posts that state a count, with the columns ``per_event`` reads."""
+    return ev.filter(pl.col("casualty_claims").list.len() > 0).select(CLAIM_ROW_COLUMNS)
+
+
+def english_places(ev: pl.LazyFrame) -> pl.LazyFrame:
+    """(event_id, place): English place names (``_english_place_names``) in the event's posts."""
+    return (ev.select("event_id", _english_place_names(own_text(pl.col("text"))).alias("place"))
+            .explode("place").drop_nulls("place").unique(["event_id", "place"]))
+
+
+def _claimed(claims: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        claims.select("event_id", "post_id", "created_at",
+                      pl.col("author_id").fill_null(pl.col("post_id")).alias("author"),
+                      credible(pl.col("is_official")).alias("credible"),
+                      _independent().alias("independent"),
+                      "casualty_claims")
+        .explode("casualty_claims")
+        .unnest("casualty_claims")
+        .with_row_index("__k")
+    )
+
+
+def event_candidates(claims: pl.LazyFrame, en_places: pl.LazyFrame) -> pl.DataFrame:
+    """(event_id, place): the places an event's counts are stated with (counts set aside
+    left out) and, for an event with any, the English place names of any of its posts."""
+    stated = (_claimed(claims).filter(pl.col("set_aside").is_null())
+              .select("event_id", pl.col("places").alias("place")).explode("place")
+              .drop_nulls("place").unique(["event_id", "place"]))
+    english = en_places.join(stated.select("event_id").unique(), on="event_id", how="semi")
+    return (pl.concat([stated, english.select("event_id", "place")], how="vertical")
+            .unique(["event_id", "place"]).sort("event_id", "place").collect())
+
+
+def place_mentions(ev: pl.LazyFrame, candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(totals: event_id, __n posts naming any of the event's candidate places; counts:
+    event_id, __home, len posts naming each), over the own words of ``ev``'s posts."""
+    totals_schema = {"event_id": pl.Utf8, "__n": pl.UInt32}
+    counts_schema = {"event_id": pl.Utf8, "__home": pl.Utf8, "len": pl.UInt32}
+    patterns = ordered_patterns(candidates.get_column("place").unique().to_list())
+    if not patterns:
+        return pl.DataFrame(schema=totals_schema), pl.DataFrame(schema=counts_schema)
+    own = own_text(pl.col("text")).str.to_lowercase()
+    named = (
+        ev.join(candidates.lazy().select("event_id").unique(), on="event_id", how="semi")
+        .select("event_id", "post_id",
+                own.str.extract_many(patterns, overlapping=True).list.unique().alias("__home"))
+        .filter(pl.col("__home").list.len() > 0)
+        .explode("__home")
+        .join(candidates.lazy().select("event_id", pl.col("place").alias("__home")),
+              on=["event_id", "__home"], how="semi")
+    )
+    totals, counts = pl.collect_all([
+        named.group_by("event_id").agg(pl.col("post_id").n_unique().cast(pl.UInt32).alias("__n")),
+        named.group_by("event_id", "__home").agg(pl.len().cast(pl.UInt32).alias("len")),
+    ])
+    return totals, counts
+
+
 def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
               debunked: pl.LazyFrame | None = None,
               lex_foreign: list[str] | tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -311,55 +375,42 @@ def per_event(ev: pl.LazyFrame, *, corroboration: int = 2,
     ``debunked`` (event_id, debunked): in an event whose claim has been called false (a
     spoof, a rumour), only credible authors' counts are kept: a crowd repeating a fake toll
     corroborates nothing. ``lex_foreign``: the foreign places of the lexicon (a count stated
-    with no place in an event whose most named place is foreign is set aside as abroad)."""
-    ids = ev.select("event_id").unique()
-    claimed = (
-        ev.filter(pl.col("casualty_claims").list.len() > 0)
-        .select("event_id", "post_id", "created_at",
-                pl.col("author_id").fill_null(pl.col("post_id")).alias("author"),
-                credible(pl.col("is_official")).alias("credible"),
-                _independent().alias("independent"),
-                "casualty_claims")
-        .explode("casualty_claims")
-        .unnest("casualty_claims")
-        .with_row_index("__k")
-    )
+    with no place in an event whose most named place is foreign is set aside as abroad).
+
+    The parts (``claim_rows``, ``english_places``, ``event_candidates``, ``place_mentions``,
+    ``from_parts``) let a caller that holds an event's claims and place counts (the
+    pipeline's incremental findings) skip the posts that state nothing."""
+    claims = claim_rows(ev)
+    candidates = event_candidates(claims, english_places(ev))
+    totals, counts = place_mentions(ev, candidates)
+    return from_parts(ev.select("event_id").unique(), claims, totals, counts,
+                      corroboration=corroboration, debunked=debunked, lex_foreign=lex_foreign)
+
+
+def from_parts(ids: pl.LazyFrame, claims: pl.LazyFrame, totals: pl.DataFrame,
+               counts: pl.DataFrame, *, corroboration: int = 2,
+               debunked: pl.LazyFrame | None = None,
+               lex_foreign: list[str] | tuple[str, ...] = ()) -> pl.LazyFrame:
+    """``per_event`` from the events' ids, their claim rows (``claim_rows``) and the place
+    mentions of their posts (``place_mentions``)."""
+    claimed = _claimed(claims)
     # The event's own places: the most named one, and any named by >= EVENT_PLACE_SHARE of
     # the event's posts that name one of the places its counts are stated with (counts
     # already set aside do not say where the event is: "想起2008年汶川地震，69227人遇难",
     # quoted by thousands, must not make 汶川 the place of today's quake).
-    places = (claimed.filter(pl.col("set_aside").is_null())
-              .select(pl.col("places").explode().drop_nulls().unique()).collect())
-    candidates = places["places"].to_list()
-    if candidates:  # English "in X" anywhere in the event can name its place too
-        candidates += _english_places(ev)
-    candidates = ordered_patterns(candidates)
-    own = own_text(pl.col("text")).str.to_lowercase()
-    if candidates:
-        named = (
-            ev.select("event_id", "post_id",
-                      own.str.extract_many(candidates, overlapping=True).list.unique()
-                      .alias("__home"))
-            .filter(pl.col("__home").list.len() > 0)
-        )
-        totals = named.group_by("event_id").len("__n")
-        counts = named.explode("__home").group_by("event_id", "__home").len()
-        share = (
-            counts.join(totals, on="event_id")
-            .filter((pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
-                    | (pl.col("len") == pl.col("len").max().over("event_id")))
-            .select("event_id", "__home", pl.lit(True).alias("__is_home"))
-        )
-        foreign = ordered_patterns(lex_foreign)
-        top = (
-            counts.sort(["event_id", "len", "__home"], descending=[False, True, False])
-            .group_by("event_id", maintain_order=True).first()
-            .select("event_id", pl.col("__home").is_in(foreign).alias("__abroad"))
-        )
-    else:
-        top = pl.LazyFrame(schema={"event_id": pl.Utf8, "__abroad": pl.Boolean})
-        share = pl.LazyFrame(schema={"event_id": pl.Utf8, "__home": pl.Utf8,
-                                     "__is_home": pl.Boolean})
+    counts, totals = counts.lazy(), totals.lazy()
+    share = (
+        counts.join(totals, on="event_id")
+        .filter((pl.col("len") >= EVENT_PLACE_SHARE * pl.col("__n"))
+                | (pl.col("len") == pl.col("len").max().over("event_id")))
+        .select("event_id", "__home", pl.lit(True).alias("__is_home"))
+    )
+    foreign = ordered_patterns(lex_foreign)
+    top = (
+        counts.sort(["event_id", "len", "__home"], descending=[False, True, False])
+        .group_by("event_id", maintain_order=True).first()
+        .select("event_id", pl.col("__home").is_in(foreign).alias("__abroad"))
+    )
     homes = (
         claimed.select("__k", "event_id", "places").explode("places")
         .join(share, left_on=["event_id", "places"], right_on=["event_id", "__home"],

@@ -14,9 +14,9 @@ they can have changed, and carried over otherwise:
 
 - the effect of the first official response (``responses.first_effect``): when the event
   gained an official post, or a post earlier than the end of the first response's window;
-- the casualty counts (``casualties.per_event``: corroboration by distinct authors, the
-  event's places): when an event that states counts gains posts (an event that states none
-  has none, whatever it gains). This one stays proportional to the event's size.
+- the casualty counts (``casualties.from_parts``): from the event's posts that state a count
+  (held in the tables) and the mentions of its candidate places, counted in the new posts
+  only while the candidates stay the same, in all its posts when a claim names a new place.
 
 An event whose posts moved (merged into another, or out to an outlier) or whose posts'
 cascade depths changed (a parent arrived after its reposts) is rebuilt from all its posts.
@@ -64,6 +64,12 @@ class IncrementalFindings:
         self._appended = 0  # feeds appended since the tables were last merged per key
         self.effects = _empty_effects()  # responses.first_effect, per event with an official
         self.counts = _empty_counts()  # casualties.per_event, per event that states counts
+        # per event that states counts: its candidate places and the posts naming them
+        self.places = pl.DataFrame(schema={"event_id": pl.Utf8, "place": pl.Utf8})
+        self.place_totals = pl.DataFrame(schema={"event_id": pl.Utf8, "__n": pl.UInt32})
+        self.place_counts = pl.DataFrame(schema={"event_id": pl.Utf8, "__home": pl.Utf8,
+                                                 "len": pl.UInt32})
+        self.place_events: set[str] = set()
 
     compact_every = 32  # feeds between two merges of the held tables
 
@@ -83,13 +89,63 @@ class IncrementalFindings:
 
         return responses.first_effect(rows.lazy(), window_hours=self.config.window_hours).collect()
 
-    def _counts(self, rows: pl.DataFrame, debunked: pl.DataFrame) -> pl.DataFrame:
+    def _forget_places(self, ids: list[str]) -> None:
+        self.places = _keep(self.places, ids, inside=False)
+        self.place_totals = _keep(self.place_totals, ids, inside=False)
+        self.place_counts = _keep(self.place_counts, ids, inside=False)
+        self.place_events -= set(ids)
+
+    def _casualties(self, ids: list[str], new_rows: pl.DataFrame, rebuilt: set[str],
+                    rows_of: RowsOf, debunked: pl.DataFrame) -> pl.DataFrame:
+        """``casualties.per_event`` of the events ``ids`` (they state counts) from their
+        held claims and place mentions. The mentions of an event's candidate places are
+        counted in the new posts only while its candidates stay the same; when they change
+        (a claim names a new place) or the event was rebuilt, in all its posts again."""
         from workbench.findings import casualties
 
+        pick = _is_in(ids)
+        claims, en = partial.collect({
+            "claims": partial.merge_table("claims", [self.tables["claims"].lazy().filter(pick)]),
+            "en_places": partial.merge_table("en_places",
+                                             [self.tables["en_places"].lazy().filter(pick)]),
+        }).values()
+        cands = casualties.event_candidates(claims.lazy(), en.lazy())
+
+        def sets(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+            return {e: tuple(p) for e, p in frame.group_by("event_id")
+                    .agg(pl.col("place").sort()).iter_rows()}
+
+        now, before = sets(cands), sets(_keep(self.places, ids, inside=True))
+        same = [e for e in ids if e in self.place_events and e not in rebuilt
+                and now.get(e, ()) == before.get(e, ())]
+        again = [e for e in ids if e not in set(same)]
+        totals = [_keep(self.place_totals, same, inside=True)]
+        counts = [_keep(self.place_counts, same, inside=True)]
+        if same and new_rows.height:
+            t, c = casualties.place_mentions(_keep(new_rows, same, inside=True).lazy(),
+                                             _keep(cands, same, inside=True))
+            totals.append(t)
+            counts.append(c)
+        if again:
+            t, c = casualties.place_mentions(rows_of(again).lazy(), _keep(cands, again, inside=True))
+            totals.append(t)
+            counts.append(c)
+        totals = pl.concat(totals, how="vertical_relaxed").group_by("event_id").agg(
+            pl.col("__n").sum().cast(pl.UInt32))
+        counts = pl.concat(counts, how="vertical_relaxed").group_by("event_id", "__home").agg(
+            pl.col("len").sum().cast(pl.UInt32))
+        self.place_totals = pl.concat([_keep(self.place_totals, ids, inside=False), totals],
+                                      how="vertical_relaxed")
+        self.place_counts = pl.concat([_keep(self.place_counts, ids, inside=False), counts],
+                                      how="vertical_relaxed")
+        self.places = pl.concat([_keep(self.places, ids, inside=False), cands],
+                                how="vertical_relaxed")
+        self.place_events |= set(ids)
         cfg = self.config
-        return casualties.per_event(rows.lazy(), corroboration=cfg.corroboration,
-                                    debunked=debunked.lazy(),
-                                    lex_foreign=self.lex.foreign_places).collect()
+        return casualties.from_parts(
+            pl.LazyFrame({"event_id": ids}, schema={"event_id": pl.Utf8}), claims.lazy(),
+            totals, counts, corroboration=cfg.corroboration, debunked=debunked.lazy(),
+            lex_foreign=self.lex.foreign_places).collect()
 
     def _responses_dirty(self, new_rows: pl.DataFrame) -> set[str]:
         """Events of ``new_rows`` whose first official response's effect can change."""
@@ -123,6 +179,7 @@ class IncrementalFindings:
                                            for name, t in self.tables.items()})
             self.effects = _keep(self.effects, gone, inside=False)
             self.counts = _keep(self.counts, gone, inside=False)
+            self._forget_places(gone)
         if rows:  # the new rows' tables are appended; merged per key when read (and compacted)
             fresh = partial.collect(self._partial(
                 pl.concat(rows, how="vertical_relaxed") if len(rows) > 1 else rows[0]))
@@ -149,21 +206,20 @@ class IncrementalFindings:
         dirty = sorted((self._responses_dirty(new_rows) | set(rebuild)) & with_official)
         # casualty counts: recomputed for the touched events that state any
         claims = sorted(set(out.filter(pl.col("n_claim_posts") > 0).get_column("event_id").to_list()))
-        need = sorted(set(dirty) | set(claims))
-        if need:
-            every = rows_of(need)
-            if dirty:
-                eff = self._effects(_keep(every, dirty, inside=True))
-                self.effects = pl.concat([_keep(self.effects, dirty, inside=False), eff],
-                                         how="vertical_relaxed")
-            if claims:
-                cnt = self._counts(_keep(every, claims, inside=True),
+        if dirty:
+            eff = self._effects(rows_of(dirty))
+            self.effects = pl.concat([_keep(self.effects, dirty, inside=False), eff],
+                                     how="vertical_relaxed")
+        if claims:
+            cnt = self._casualties(claims, new_rows, set(rebuild), rows_of,
                                    out.select("event_id", "debunked"))
-                self.counts = pl.concat([_keep(self.counts, claims, inside=False), cnt],
-                                        how="vertical_relaxed")
+            self.counts = pl.concat([_keep(self.counts, claims, inside=False), cnt],
+                                    how="vertical_relaxed")
         stale = sorted(present - set(claims))  # e.g. rebuilt without its claims
         if stale and self.counts.height:
             self.counts = _keep(self.counts, stale, inside=False)
+        if stale:
+            self._forget_places(stale)
         return finish(out, self.effects, self.counts, topics, self.config)
 
 

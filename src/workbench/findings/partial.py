@@ -4,11 +4,13 @@ Most findings are sums, minima, maxima, distinct sets or counts per key over an 
 posts. ``partial(ev)`` reduces a per-post event frame (``frame.event_posts`` + ``enrich``)
 to small keyed tables (``TABLES``): one row per event with counters, and one row per
 (event, hour), (event, timestamp), (event, author), (event, platform), (event, tree, depth),
-(event, lexicon word), (event, sensitive term) and (event, debunking author), plus the few
-posts that can still become an event's fallback title or representatives.
+(event, lexicon word), (event, sensitive term), (event, debunking author) and (event,
+English place name), the posts that state casualty counts, and the few posts that can still
+become an event's fallback title or representatives.
 ``combine(held, new)`` merges two sets of tables (each column has its merge: sum, min,
 max, any), so the tables of an event fed in pieces equal the tables of all its posts at
-once. ``final(tables)`` turns them into the findings columns.
+once. ``final(tables)`` turns them into the findings columns (all but the casualty counts,
+which ``casualties.from_parts`` makes from the claims and the events' place mentions).
 
 ``findings.compute`` is ``final(partial(ev))`` (the reference, from scratch); the pipeline
 keeps the tables and ``combine``\\ s each feed's new posts into them
@@ -24,7 +26,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from workbench.findings import bursts, nature, signals, volume
+from workbench.findings import bursts, casualties, nature, signals, volume
 from workbench.findings.casualties import credible
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.sentiment import intensity
@@ -49,6 +51,8 @@ TABLES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "words": (("event_id", "lexicon", "word"), {"n": "sum"}),
     "terms": (("event_id", "term"), {"n": "sum"}),
     "debunkers": (("event_id", "author"), {}),
+    "en_places": (("event_id", "place"), {}),
+    "claims": (("event_id", "post_id"), {}),  # the posts that state a count (casualties)
 }
 CANDIDATE_COLUMNS = ("event_id", "post_id", "created_at", "text", "depth", "reposts",
                      "comments", "likes")
@@ -154,6 +158,8 @@ def partial(ev: pl.DataFrame | pl.LazyFrame, lex: Lexicons, *,
         "debunkers": ev.filter(pl.col("debunk")).select(
             "event_id", pl.col("author_id").fill_null(pl.col("post_id")).alias("author")).unique(),
         "candidates": candidates(ev),
+        "en_places": casualties.english_places(ev),
+        "claims": casualties.claim_rows(ev),
     }
 
 

@@ -30,11 +30,20 @@ def _ruleset(ruleset: RuleSet | str | Path | None) -> RuleSet:
     return load_ruleset(ruleset)
 
 
+# per rule set (its hash, the very object: a test may replace a field of a loaded one): its
+# GradingEngine (compiled once) and its (level info, measure templates) frames
+_ENGINES: dict[str, tuple[RuleSet, object]] = {}
+_TABLES: dict[str, tuple[RuleSet, pl.DataFrame, pl.DataFrame]] = {}
+
+
 def evaluator_for(ruleset: RuleSet, evaluator: str = "engine"):
     if evaluator == "engine":
         from workbench.grading.engine import GradingEngine
 
-        return GradingEngine(ruleset)
+        held = _ENGINES.get(ruleset.hash)
+        if held is None or held[0] is not ruleset:
+            held = _ENGINES[ruleset.hash] = (ruleset, GradingEngine(ruleset))
+        return held[1]
     if evaluator == "reference":
         from workbench.grading.reference import ReferenceEvaluator
 
@@ -146,13 +155,7 @@ def _grade_batch(frame: pl.DataFrame, rs: RuleSet, ev, now: datetime, version: s
         "_start": frame["first_seen"].fill_null(now),
     }).with_row_index("_row")
     del out_level, out_fired, out_trace
-    levels = rs.levels
-    level_info = pl.DataFrame({
-        "level": list(RANKS),
-        "level_rank": list(RANKS.values()),
-        "level_name": [levels[lv]["name"] for lv in RANKS],
-        "colour": [levels[lv]["colour"] for lv in RANKS],
-    })
+    level_info, _ = _tables(rs)
     return (
         base.join(level_info, on="level", how="left")
         .join(_measures_frame(rs, base), on="_row", how="left")
@@ -163,8 +166,18 @@ def _grade_batch(frame: pl.DataFrame, rs: RuleSet, ev, now: datetime, version: s
     )
 
 
-def _measures_frame(rs: RuleSet, base: pl.DataFrame) -> pl.DataFrame:
-    """``_row`` -> measures list, with due_at = first_seen (or now) + deadline, in Polars."""
+def _tables(rs: RuleSet) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(level info, measure templates) of a rule set, built once per rule set."""
+    held = _TABLES.get(rs.hash)
+    if held is not None and held[0] is rs:
+        return held[1], held[2]
+    levels = rs.levels
+    level_info = pl.DataFrame({
+        "level": list(RANKS),
+        "level_rank": list(RANKS.values()),
+        "level_name": [levels[lv]["name"] for lv in RANKS],
+        "colour": [levels[lv]["colour"] for lv in RANKS],
+    })
     templates = pl.DataFrame(
         [
             {"level": lv, "nature": nat, "_order": k, **m}
@@ -176,6 +189,13 @@ def _measures_frame(rs: RuleSet, base: pl.DataFrame) -> pl.DataFrame:
                 "title": pl.Utf8, "owner": pl.Utf8, "deadline_hours": pl.Float64,
                 "source": pl.Utf8},
     )
+    _TABLES[rs.hash] = (rs, level_info, templates)
+    return level_info, templates
+
+
+def _measures_frame(rs: RuleSet, base: pl.DataFrame) -> pl.DataFrame:
+    """``_row`` -> measures list, with due_at = first_seen (or now) + deadline, in Polars."""
+    _, templates = _tables(rs)
     fields = ["measure", "title", "owner", "deadline_hours", "due_at", "source"]
     return (
         base.select("_row", "level", "nature", "_start")
