@@ -86,8 +86,7 @@ def _pct(values: list[float], q: float) -> float:
 def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: bool) -> dict:
     """One watch over ``lines``; producer and alert consumer in threads."""
     import redis
-    from workbench.watch.stages import WorkbenchPipeline
-
+    from workbench.pipeline import IncrementalPipeline
     from workbench.watch.broker import AlertStream, RedisStreamSource, parse_id, publish
     from workbench.watch.loop import WatchLoop
     from workbench.watch.sources import SourceDir
@@ -111,7 +110,7 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
         old = time.time() - 5
         os.utime(incoming / "ced_lines.mapping.yaml", (old, old))
         source = SourceDir(incoming, settle_s=0.0)
-    pipeline = WorkbenchPipeline(embedder=args.embedder)
+    pipeline = IncrementalPipeline(embedder=args.embedder)
     received: dict[str, float] = {}
     stop = threading.Event()
 
