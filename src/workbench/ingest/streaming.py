@@ -6,8 +6,8 @@ order, same report), but:
 
 1. the readers run over **chunks** of the input (``chunk`` CED events, CrisisLexT26 event
    files or mapped data files at a time; a chunk of files also closes at ``chunk_bytes``
-   bytes on disk, so a few big files are not one chunk), each chunk's posts written to a part file in
-   ``out_dir/.parts/`` and dropped;
+   bytes on disk, so a few big files are not one chunk), each chunk's posts written to a
+   part file in ``out_dir/.parts/`` and dropped;
 2. the table-wide steps work on **narrow** columns only: duplicate ``post_id`` (ids and
    row numbers), repost roots (ids, parents, roots), near-duplicate texts (a 64-bit hash
    of the normalised text, computed in the streaming scan), pseudonyms (distinct author
