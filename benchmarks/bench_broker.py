@@ -5,16 +5,23 @@
    a Redis Streams topic (a redis-server started here, AOF fsync always) and, the baseline,
    from a watched folder (one file per chunk, renamed into place). Two runs each:
    *flood* (everything produced at once: posts/s until every post is held) and *paced*
-   (``--chunk`` posts every ``--every`` s: end-to-end alert latency, from the produce time
-   of the oldest post of the batch that raised the alert to the alert being consumed from
-   the alert stream / the alert feed file; p50 / p99).
+   (``--chunk`` posts every ``--every`` s, below what the pipeline takes: end-to-end alert
+   latency, from the produce time of the oldest post of the batch that raised the alert to
+   the alert being consumed from the alert stream / the alert feed file; p50 / p99). One
+   model for the four runs (``--embedder``, uncached: each batch embeds its posts), loaded
+   before, and an untimed warm-up run first.
 2. **Batch**: ``workbench ingest`` of the whole CED dev set, eager vs ``--streaming``, each
-   in its own process: peak RSS and wall time, rows equal; then ``workbench embed`` of
-   ``--embed-posts`` posts on a local Ray with 1 actor vs 2 actors (1 thread each): posts/s
-   and the ratio.
+   in its own process: peak RSS and wall time, rows equal; then ``workbench embed`` on a
+   local Ray with 1 actor vs 2 actors (1 thread each) for each ``--embed MODEL[:POSTS]``
+   (default: the static model over the whole set, USE over the first 5,000 posts, the default
+   transformer m3e-small over the first 2,000): posts/s (actor start-up and model load
+   included, after an untimed warm-up over 8 rows) and the ratio.
 
-    python benchmarks/bench_broker.py [--posts 2000] [--chunk 100] [--every 0.5]
-        [--embedder use-multilingual] [--embed-posts 3000] [--skip-live] [--skip-batch]
+    python benchmarks/bench_broker.py [--posts 8000] [--chunk 100] [--every 1.5]
+        [--embedder use-multilingual] [--embed m3e-small-static:all ...] [--skip-live]
+        [--skip-batch]
+
+The CED dev prefix needs about 8,000 posts for 20 alerts (600 posts: 2).
 
 Data: ``../shared/data/weibo-ced-dev`` (skips with a message when absent).
 """
@@ -83,12 +90,17 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: bool) -> dict:
-    """One watch over ``lines``; producer and alert consumer in threads."""
-    import redis
-    from workbench.watch.stages import WorkbenchPipeline
+def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: bool,
+             embedder) -> dict:
+    """One watch over ``lines``; producer and alert consumer in threads.
 
-    from workbench.watch.broker import AlertStream, RedisStreamSource, parse_id, publish
+    Flood: each path takes what is there at each step (the folder every settled file, the
+    broker up to every post of the run in one read); paced: the broker reads ``5 * chunk``
+    entries at most (one produced chunk, as a rule, like the folder's one file)."""
+    import redis
+
+    from workbench.pipeline import IncrementalPipeline
+    from workbench.watch.broker import FIELD, AlertStream, RedisStreamSource, parse_id
     from workbench.watch.loop import WatchLoop
     from workbench.watch.sources import SourceDir
 
@@ -102,7 +114,8 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
     produced: dict[int, float] = {}  # chunk -> produce time
     if kind == "broker":
         source = RedisStreamSource(server.url, topic, spool=state / "spool",
-                                   mapping=run / "ced_lines.mapping.yaml", count=args.chunk * 5,
+                                   mapping=run / "ced_lines.mapping.yaml",
+                                   count=args.chunk * 5 if paced else len(lines),
                                    block_s=0.05)
     else:
         incoming = run / "incoming"
@@ -111,7 +124,7 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
         old = time.time() - 5
         os.utime(incoming / "ced_lines.mapping.yaml", (old, old))
         source = SourceDir(incoming, settle_s=0.0)
-    pipeline = WorkbenchPipeline(embedder=args.embedder)
+    pipeline = IncrementalPipeline(embedder=embedder)
     received: dict[str, float] = {}
     stop = threading.Event()
 
@@ -121,7 +134,13 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
                 time.sleep(max(0.0, t0 + k * args.every - time.time()))
             if kind == "broker":
                 produced[k] = time.time()
-                publish(client, topic, chunk)
+                # one MULTI/EXEC a chunk: it lands at once, as a renamed file does (with
+                # one XADD after another, a blocked read takes the chunk's first entries
+                # and the rest a batch later)
+                with client.pipeline(transaction=True) as pipe:
+                    for line in chunk:
+                        pipe.xadd(topic, {FIELD: line})
+                    pipe.execute()
             else:
                 tmp = incoming / f"chunk{k:06d}.jsonl.part"
                 tmp.write_bytes(b"\n".join(chunk) + b"\n")
@@ -153,6 +172,8 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
                 time.sleep(0.01)
 
     batch_oldest: dict[int, float] = {}  # batch -> produce time of its oldest post
+    batch_seconds: list[float] = []
+    batch_end: dict[int, float] = {}  # batch -> when its step (and the alerts' publish) ended
     with WatchLoop(state, pipeline, source=source) as loop:
         stream = AlertStream(client, f"{topic}:alerts", key="bench", source=source) \
             if kind == "broker" else None
@@ -165,8 +186,11 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
         while loop.state.n_posts < len(lines) and time.time() < deadline:
             before = set(loop.state.files)
             result = loop.step()
+            if result.new_posts:
+                batch_seconds.append(result.seconds)
             if stream is not None:
                 stream.publish(loop.feed.alerts)
+            batch_end[result.batch] = time.time()
             new = [name for name in loop.state.files if name not in before]
             if result.committed and new:
                 if kind == "broker":
@@ -185,10 +209,16 @@ def live_run(kind: str, lines: list[bytes], args, work: Path, server, *, paced: 
     stop.set()
     consumer.join(2)
     producer.join(2)
-    latencies = [received[a["alert_id"]] - batch_oldest[a["batch"]] for a in alerts
-                 if a["alert_id"] in received and a.get("batch") in batch_oldest]
+    timed = [a for a in alerts if a["alert_id"] in received and a.get("batch") in batch_oldest]
+    latencies = [received[a["alert_id"]] - batch_oldest[a["batch"]] for a in timed]
+    # the parts: produced -> the step that raised it ended; that end -> consumed
+    to_step = [batch_end[a["batch"]] - batch_oldest[a["batch"]] for a in timed]
+    delivery = [received[a["alert_id"]] - batch_end[a["batch"]] for a in timed]
     return {"posts": held, "seconds": done - t0, "posts_per_s": held / max(done - t0, 1e-9),
-            "alerts": len(alerts), "consumed": len(received), "latencies": latencies}
+            "alerts": len(alerts), "consumed": len(received), "latencies": latencies,
+            "to_step": to_step, "delivery": delivery,
+            "batches": len(batch_seconds), "batch_p50": _pct(batch_seconds, 0.5),
+            "alert_ids": {a["alert_id"] for a in alerts}}
 
 
 def live(args) -> None:
@@ -196,6 +226,7 @@ def live(args) -> None:
     from redis_server import BINARY, RedisServer
 
     from workbench import ingest
+    from workbench.embed import get_embedder
 
     if BINARY is None:
         print("live: redis-server not installed (apt-get install redis-server): skipped")
@@ -206,33 +237,60 @@ def live(args) -> None:
     lines = _lines(posts)
     span = f"{posts['created_at'][0]} .. {posts['created_at'][-1]}"
     print(f"live: {len(lines)} posts of the CED dev replay (first in time, {span}), chunks of "
-          f"{args.chunk}, embedder {args.embedder}")
+          f"{args.chunk}, embedder {args.embedder} (no cache: every post is embedded in its batch)")
+    # one model for the four runs, loaded and warmed here; an untimed warm-up run first
+    # (imports, the rule set, Polars' first queries), on a folder, over the first chunks
+    embedder = get_embedder(args.embedder, cache=False)
+    embedder.encode(["预热", "warm-up"])
     work = Path(tempfile.mkdtemp(prefix="bench-broker-"))
     server = RedisServer(work / "redis").start()
     try:
+        t = time.perf_counter()
+        warm = argparse.Namespace(**{**vars(args), "max_wall": 60.0})
+        live_run("warmup", lines[:min(len(lines), 3 * args.chunk)], warm, work, server,
+                 paced=False, embedder=embedder)
+        print(f"  warm-up ({min(len(lines), 3 * args.chunk)} posts, folder): "
+              f"{time.perf_counter() - t:.1f} s")
         rows = {}
         for kind in ("folder", "broker"):
             for paced in (False, True):
-                rows[(kind, paced)] = live_run(kind, lines, args, work, server, paced=paced)
+                rows[(kind, paced)] = r = live_run(kind, lines, args, work, server, paced=paced,
+                                                   embedder=embedder)
+                print(f"  {kind} {'paced' if paced else 'flood'}: {r['posts']} posts in "
+                      f"{r['seconds']:.1f} s, {r['batches']} batches (p50 {r['batch_p50']:.2f} s), "
+                      f"{r['alerts']} alerts, {r['consumed']} consumed", flush=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{'path':<8} {'posts/s (flood)':>16} {'alerts':>7} {'latency p50':>12} {'p99':>8}"
-          f"  (paced: {args.chunk} posts every {args.every} s)")
+    offered = args.chunk / args.every
+    print(f"{'path':<8} {'posts/s (flood)':>16} {'posts/s (paced)':>16} {'alerts':>7} "
+          f"{'latency p50':>12} {'p90':>7} {'p99':>7} {'max':>7}"
+          f"  (paced: {args.chunk} posts every {args.every} s = {offered:,.0f} posts/s offered)")
     for kind in ("folder", "broker"):
         flood, paced = rows[(kind, False)], rows[(kind, True)]
         lat = paced["latencies"]
-        print(f"{kind:<8} {flood['posts_per_s']:>16,.0f} {paced['alerts']:>7} "
-              f"{_pct(lat, 0.5):>11.2f}s {_pct(lat, 0.99):>7.2f}s  "
+        print(f"{kind:<8} {flood['posts_per_s']:>16,.0f} {paced['posts_per_s']:>16,.0f} "
+              f"{paced['alerts']:>7} {_pct(lat, 0.5):>11.2f}s {_pct(lat, 0.9):>6.2f}s "
+              f"{_pct(lat, 0.99):>6.2f}s {max(lat, default=float('nan')):>6.2f}s  "
               f"(held {flood['posts']}/{paced['posts']} posts, {len(lat)} latencies)")
+    for kind in ("folder", "broker"):
+        paced = rows[(kind, True)]
+        print(f"  {kind} latency parts, p50: produced -> end of the step that raised it "
+              f"{_pct(paced['to_step'], 0.5):.3f} s (step p50 {paced['batch_p50']:.3f} s), "
+              f"end of step -> alert consumed {_pct(paced['delivery'], 0.5):.3f} s "
+              f"(max {max(paced['delivery'], default=float('nan')):.3f} s)")
     f, b = rows[("folder", False)], rows[("broker", False)]
-    fl, bl = rows[("folder", True)]["latencies"], rows[("broker", True)]["latencies"]
-    print(f"ratio broker/folder: posts/s {b['posts_per_s'] / f['posts_per_s']:.2f}x, "
-          f"latency p50 {_pct(bl, 0.5) / _pct(fl, 0.5):.2f}x, p99 {_pct(bl, 0.99) / _pct(fl, 0.99):.2f}x")
+    fp, bp = rows[("folder", True)], rows[("broker", True)]
+    fl, bl = fp["latencies"], bp["latencies"]
+    print(f"ratio broker/folder (baseline: the folder): posts/s flood "
+          f"{b['posts_per_s'] / f['posts_per_s']:.2f}x, latency p50 "
+          f"{_pct(bl, 0.5) / _pct(fl, 0.5):.2f}x, p99 {_pct(bl, 0.99) / _pct(fl, 0.99):.2f}x; "
+          f"paced alerts: {len(fp['alert_ids'] & bp['alert_ids'])} of "
+          f"{len(fp['alert_ids'] | bp['alert_ids'])} ids in both")
 
 
 INGEST = """
-import resource, sys, time
+import sys, time
 t = time.perf_counter()
 from workbench import ingest
 if sys.argv[1] == "streaming":
@@ -240,7 +298,10 @@ if sys.argv[1] == "streaming":
     read_streaming([sys.argv[2]], sys.argv[3])
 else:
     ingest.write(ingest.read([sys.argv[2]]), sys.argv[3])
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM: the peak RSS of this process's own memory. ru_maxrss is not: Linux keeps across
+# exec the peak of the forked copy of the parent (after the live runs, 1.26 GB for both)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(time.perf_counter() - t, hwm / 1024)
 """
 
 
@@ -263,23 +324,58 @@ def batch(args) -> None:
             print(f"  {mode:<10} peak RSS {rss:>7,.0f} MiB  {seconds:6.1f} s")
         print(f"  ratio streaming/eager: peak RSS {figures['streaming'][1] / figures['eager'][1]:.2f}x,"
               f" time {figures['streaming'][0] / figures['eager'][0]:.2f}x")
-        # embedding on Ray Data, 1 actor vs 2
-        sub = work / "subset"
-        sub.mkdir()
-        stream.head(args.embed_posts).write_parquet(sub / "posts.parquet")
+        # embedding on Ray Data, 1 actor vs 2, for each MODEL[:POSTS] asked
+        if args.embed == ["none"]:
+            return
         from workbench.batch.embed import embed_posts, ensure_ray
+        from workbench.embed import get_embedder
 
         t = time.perf_counter()
-        ray = ensure_ray()
-        print(f"embed {args.embed_posts:,} posts ({args.embedder}, no cache) on a local Ray "
-              f"(started in {time.perf_counter() - t:.1f} s):")
-        runs = {}
-        for workers in (1, 2):
-            runs[workers] = embed_posts(sub, work / f"emb{workers}", workers=workers,
-                                        model=args.embedder, cache=False, threads=1)
-            print(f"  {workers} worker(s): {runs[workers].posts_per_s:7,.0f} posts/s "
-                  f"({runs[workers].seconds:.1f} s, actor start-up included)")
-        print(f"  ratio 2 workers / 1 worker: {runs[2].posts_per_s / runs[1].posts_per_s:.2f}x")
+        for attempt in range(5):
+            # on a loaded machine the raylet can give up waiting (15 s, fixed in Ray) for the
+            # dashboard agent's port file ("The current node timed out during startup")
+            try:
+                ray = ensure_ray()
+                break
+            except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception here
+                import ray
+
+                ray.shutdown()
+                print(f"  local Ray did not start ({str(exc).splitlines()[0][:90]}); "
+                      f"{'again' if attempt < 4 else 'giving up'}", flush=True)
+                if attempt == 4:
+                    raise
+        print(f"embed on a local Ray (started in {time.perf_counter() - t:.1f} s), no cache, "
+              f"1 thread an actor, actor start-up (model load) included:")
+        for spec in args.embed:
+            model, _, count = spec.partition(":")
+            count = stream.height if count in ("", "all") else min(int(count), stream.height)
+            sub = work / f"posts-{model}-{count}"
+            sub.mkdir()
+            stream.head(count).write_parquet(sub / "posts.parquet")
+            # built / loaded once here first (the static model is distilled on first use)
+            get_embedder(model, cache=False).encode(["预热"])
+            # a warm-up over 8 rows with as many actors first (Ray's worker processes, the
+            # model files in the page cache); not subtracted: on a loaded machine it took
+            # longer (50-64 s) than the whole run after it, start-up is not a fixed part
+            tiny = work / f"tiny-{model}"
+            tiny.mkdir()
+            stream.head(8).write_parquet(tiny / "posts.parquet")
+            runs = {}
+            for workers in (1, 2):
+                warm = embed_posts(tiny, work / "emb-tiny", workers=workers, model=model,
+                                   cache=False, threads=1).seconds
+                runs[workers] = r = embed_posts(sub, work / f"emb-{model}-{workers}",
+                                                workers=workers, model=model, cache=False,
+                                                threads=1)
+                print(f"  {model}, {count:,} posts, {workers} worker(s): {r.posts_per_s:7,.0f} "
+                      f"posts/s ({r.seconds:.1f} s, {r.posts:,} rows out; warm-up {warm:.1f} s)",
+                      flush=True)
+                shutil.rmtree(work / f"emb-{model}-{workers}", ignore_errors=True)
+            print(f"  {model}: ratio 2 workers / 1 worker (baseline): "
+                  f"{runs[2].posts_per_s / runs[1].posts_per_s:.2f}x")
+            shutil.rmtree(tiny, ignore_errors=True)
+            shutil.rmtree(sub, ignore_errors=True)
         ray.shutdown()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -287,15 +383,19 @@ def batch(args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--posts", type=int, default=8000)
     parser.add_argument("--chunk", type=int, default=100)
-    parser.add_argument("--every", type=float, default=0.5)
+    parser.add_argument("--every", type=float, default=1.5)
     parser.add_argument("--embedder", default="use-multilingual")
-    parser.add_argument("--embed-posts", type=int, default=3000)
+    parser.add_argument("--embed", action="append", metavar="MODEL[:POSTS]",
+                        help="an embedding run on Ray (1 worker, then 2) over the first POSTS "
+                             "posts ('all': the whole set); repeatable; 'none': no embedding (default: "
+                             "m3e-small-static:all, use-multilingual:5000 and m3e-small:2000)")
     parser.add_argument("--max-wall", type=float, default=300.0)
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args()
+    args.embed = args.embed or ["m3e-small-static:all", "use-multilingual:5000", "m3e-small:2000"]
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
         return 0

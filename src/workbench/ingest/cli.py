@@ -41,7 +41,8 @@ def register(subparsers) -> None:
               "rows and report as the default; rows come chunk by chunk"),
     )
     p.add_argument("--chunk", type=int, default=200,
-                   help="--streaming: CED events / CrisisLexT26 events / mapped files per chunk")
+                   help="--streaming: CED events / CrisisLexT26 events / mapped files per chunk (a chunk "
+                        "of files also closes at 32 MiB on disk)")
     p.set_defaults(func=run)
 
 

@@ -5,8 +5,9 @@ and ``report.json`` as ``ingest.write(ingest.read(paths), out_dir)`` (same rows,
 order, same report), but:
 
 1. the readers run over **chunks** of the input (``chunk`` CED events, CrisisLexT26 event
-   files or mapped data files at a time), each chunk's posts written to a part file in
-   ``out_dir/.parts/`` and dropped;
+   files or mapped data files at a time; a chunk of files also closes at ``chunk_bytes``
+   bytes on disk, so a few big files are not one chunk), each chunk's posts written to a
+   part file in ``out_dir/.parts/`` and dropped;
 2. the table-wide steps work on **narrow** columns only: duplicate ``post_id`` (ids and
    row numbers), repost roots (ids, parents, roots), near-duplicate texts (a 64-bit hash
    of the normalised text, computed in the streaming scan), pseudonyms (distinct author
@@ -37,13 +38,37 @@ from workbench.schema import POST_SCHEMA, QUARANTINE_SCHEMA, conform
 PARTS = ".parts"
 
 
+CHUNK_BYTES = 32 * 2**20  # a chunk of files closes at this many bytes on disk
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
-def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200) -> Iterator[Batch]:
-    """The readers' batches, ``chunk`` units at a time, in the order ``ingest.read`` reads."""
+def _file_chunks(files: list, size: int, max_bytes: int | None) -> Iterator[list]:
+    """``size`` files at most a chunk, and no more than ``max_bytes`` on disk (a file
+    bigger than that is a chunk alone); the files' order is kept."""
+    part: list = []
+    total = 0
+    for f in files:
+        try:
+            n = Path(f).stat().st_size
+        except OSError:  # the reader reports it
+            n = 0
+        if part and (len(part) >= size or (max_bytes is not None and total + n > max_bytes)):
+            yield part
+            part, total = [], 0
+        part.append(f)
+        total += n
+    if part:
+        yield part
+
+
+def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200,
+                chunk_bytes: int | None = CHUNK_BYTES) -> Iterator[Batch]:
+    """The readers' batches, ``chunk`` units at a time (files: also ``chunk_bytes`` at most;
+    None: no cap), in the order ``ingest.read`` reads."""
     steps = plan(paths)
     ced_paths = [arg for kind, arg in steps if kind == "ced"]
     if ced_paths:
@@ -52,7 +77,7 @@ def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200) -> Iterator[Ba
     cl_paths = [arg for kind, arg in steps if kind == "crisislex"]
     if cl_paths:
         files = list(dict.fromkeys(f for p in cl_paths for f in crisislex.labelled_files(Path(p))))
-        for part in _chunks(files, chunk):
+        for part in _file_chunks(files, chunk, chunk_bytes):
             yield crisislex.read(part)
     for mapping, files in mapped_groups(steps):  # as ingest.read_batch: each mapping once
         if files is None:
@@ -61,12 +86,13 @@ def read_chunks(paths: Iterable[str | Path], *, chunk: int = 200) -> Iterator[Ba
                 yield mapped.read(mapping)  # its note: the glob matched nothing
                 continue
         files = list({Path(f).resolve(): Path(f) for f in files}.values())
-        for part in _chunks(files, chunk):
+        for part in _file_chunks(files, chunk, chunk_bytes):
             yield mapped.read(mapping, files=part)
 
 
 def read_streaming(paths: Iterable[str | Path] | str | Path, out_dir: str | Path, *,
                    pseudonymise_salt: str | None = None, chunk: int = 200,
+                   chunk_bytes: int | None = CHUNK_BYTES,
                    near_duplicates: bool = True) -> dict:
     """Write posts / quarantine / report into ``out_dir`` (module docstring); the report."""
     if isinstance(paths, str | Path):
@@ -78,7 +104,7 @@ def read_streaming(paths: Iterable[str | Path] | str | Path, out_dir: str | Path
     meta = Batch()
     post_parts, quarantine_parts = [], []
     try:
-        for n, batch in enumerate(read_chunks(paths, chunk=chunk)):
+        for n, batch in enumerate(read_chunks(paths, chunk=chunk, chunk_bytes=chunk_bytes)):
             if batch.posts.height:
                 path = parts / f"posts-{n:06d}.parquet"
                 conform(batch.posts, POST_SCHEMA).write_parquet(path)
