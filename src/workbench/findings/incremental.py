@@ -41,7 +41,7 @@ RowsOf = Callable[[list[str]], pl.DataFrame]
 def _keep(frame: pl.DataFrame, ids: list[str], *, inside: bool) -> pl.DataFrame:
     if not frame.height or not ids:
         return frame if not inside else frame.clear()
-    test = pl.col("event_id").is_in(pl.Series(ids, dtype=pl.Utf8).implode())
+    test = _is_in(ids)
     return frame.filter(test if inside else ~test)
 
 
@@ -89,7 +89,9 @@ class IncrementalFindings:
 
         return responses.first_effect(rows.lazy(), window_hours=self.config.window_hours).collect()
 
-    def _forget_places(self, ids: list[str]) -> None:
+    def _forget_counts(self, ids: list[str]) -> None:
+        """Drop the casualty counts and place mentions of ``ids``."""
+        self.counts = _keep(self.counts, ids, inside=False)
         self.places = _keep(self.places, ids, inside=False)
         self.place_totals = _keep(self.place_totals, ids, inside=False)
         self.place_counts = _keep(self.place_counts, ids, inside=False)
@@ -178,8 +180,7 @@ class IncrementalFindings:
             self.tables = partial.collect({name: t.lazy().filter(~away)
                                            for name, t in self.tables.items()})
             self.effects = _keep(self.effects, gone, inside=False)
-            self.counts = _keep(self.counts, gone, inside=False)
-            self._forget_places(gone)
+            self._forget_counts(gone)
         if rows:  # the new rows' tables are appended; merged per key when read (and compacted)
             fresh = partial.collect(self._partial(
                 pl.concat(rows, how="vertical_relaxed") if len(rows) > 1 else rows[0]))
@@ -215,11 +216,9 @@ class IncrementalFindings:
                                    out.select("event_id", "debunked"))
             self.counts = pl.concat([_keep(self.counts, claims, inside=False), cnt],
                                     how="vertical_relaxed")
-        stale = sorted(present - set(claims))  # e.g. rebuilt without its claims
-        if stale and self.counts.height:
-            self.counts = _keep(self.counts, stale, inside=False)
+        stale = sorted((present - set(claims)) & self.place_events)  # rebuilt without claims
         if stale:
-            self._forget_places(stale)
+            self._forget_counts(stale)
         return finish(out, self.effects, self.counts, topics, self.config)
 
 

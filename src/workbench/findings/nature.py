@@ -92,12 +92,11 @@ def per_event(ev: pl.LazyFrame, lex: Lexicons, *,
                             lex, min_confidence=min_confidence)
 
 
-def from_word_counts(ids, nature_counts, subject_counts, lex: Lexicons, *,
-                     min_confidence: float = MIN_CONFIDENCE):
+def from_word_counts(ids: pl.LazyFrame, nature_counts: pl.LazyFrame,
+                     subject_counts: pl.LazyFrame, lex: Lexicons, *,
+                     min_confidence: float = MIN_CONFIDENCE) -> pl.LazyFrame:
     """``per_event`` from the events' ids and their (event_id, word, n) counts of nature and
-    subject words (LazyFrames give a LazyFrame, DataFrames a DataFrame)."""
-    eager = isinstance(ids, pl.DataFrame)
-    ids, nature_counts, subject_counts = ids.lazy(), nature_counts.lazy(), subject_counts.lazy()
+    subject words."""
     nature = _winner(_votes(nature_counts, lex.nature)).select(
         "event_id",
         pl.col("category").alias("nature"),
@@ -107,7 +106,7 @@ def from_word_counts(ids, nature_counts, subject_counts, lex: Lexicons, *,
     subject = _winner(_votes(subject_counts, lex.subjects)).select(
         "event_id", pl.col("category").alias("affected_subject")
     )
-    out = (
+    return (
         ids.join(nature, on="event_id", how="left")
         .join(subject, on="event_id", how="left")
         .with_columns(pl.col("nature_confidence").fill_null(0.0))
@@ -118,4 +117,3 @@ def from_word_counts(ids, nature_counts, subject_counts, lex: Lexicons, *,
             pl.col("affected_subject").fill_null("unknown"),
         )
     )
-    return out.collect() if eager else out

@@ -1,4 +1,4 @@
-"""Mergeable partial aggregates of the findings: ``partial`` -> ``combine`` -> ``final``.
+"""Mergeable partial aggregates of the findings: ``partial`` -> ``merge_table`` -> ``final``.
 
 Most findings are sums, minima, maxima, distinct sets or counts per key over an event's
 posts. ``partial(ev)`` reduces a per-post event frame (``frame.event_posts`` + ``enrich``)
@@ -7,13 +7,13 @@ to small keyed tables (``TABLES``): one row per event with counters, and one row
 (event, lexicon word), (event, sensitive term), (event, debunking author) and (event,
 English place name), the posts that state casualty counts, and the few posts that can still
 become an event's fallback title or representatives.
-``combine(held, new)`` merges two sets of tables (each column has its merge: sum, min,
-max, any), so the tables of an event fed in pieces equal the tables of all its posts at
-once. ``final(tables)`` turns them into the findings columns (all but the casualty counts,
+``merge_table(name, copies)`` merges copies of a table (each column has its merge: sum,
+min, max, any), so the tables of an event fed in pieces equal the tables of all its posts
+at once. ``final(tables)`` turns them into the findings columns (all but the casualty counts,
 which ``casualties.from_parts`` makes from the claims and the events' place mentions).
 
 ``findings.compute`` is ``final(partial(ev))`` (the reference, from scratch); the pipeline
-keeps the tables and ``combine``\\ s each feed's new posts into them
+keeps the tables and merges each feed's new posts into them
 (``findings.incremental``), so a post added to an event of 50,000 posts costs about what
 it costs in an event of 50. Two findings need the posts themselves and are not here: the
 effect of the first official response (posts in a window around it: ``responses``) and
@@ -178,11 +178,6 @@ def merge_table(name: str, frames: list[pl.LazyFrame]) -> pl.LazyFrame:
         return both.unique(list(keys), keep="first", maintain_order=True)
     return both.group_by(list(keys), maintain_order=True).agg(
         *[_MERGE[how](column) for column, how in merge.items()])
-
-
-def combine(held: dict[str, pl.LazyFrame], new: dict[str, pl.LazyFrame]) -> dict[str, pl.LazyFrame]:
-    """The tables of ``held`` and ``new`` posts together (disjoint sets of posts)."""
-    return {name: merge_table(name, [held[name], new[name]]) for name in new}
 
 
 def final(tables: dict[str, pl.DataFrame | pl.LazyFrame], lex: Lexicons, *, window_hours: float,

@@ -14,8 +14,8 @@ Effect of a response at time t, over a window of w hours (default 6):
 * ``negative_before`` / ``negative_after``: share of negative posts among the posts of the
   window that carry a sentiment (null when none do); ``negative_change`` = after - before.
 
-:func:`table` gives one row per official post (for notebooks); :func:`per_event` gives the
-event's count of official posts and the effect of the first one.
+:func:`table` gives one row per official post (for notebooks); :func:`first_effect` gives the
+effect of each event's first one (``findings.partial`` counts the official posts).
 """
 
 from __future__ import annotations
@@ -132,19 +132,3 @@ def first_effect(ev: pl.LazyFrame, *, window_hours: float = WINDOW_HOURS) -> pl.
 def hours_to_response(first_seen: pl.Expr) -> pl.Expr:
     return ((pl.col("first_official_response_at") - first_seen)
             .dt.total_seconds(fractional=True) / 3600.0).alias("hours_to_official_response")
-
-
-def per_event(ev: pl.LazyFrame, *, window_hours: float = WINDOW_HOURS) -> pl.LazyFrame:
-    """One row per event_id with official_responses and the first response's effect.
-
-    ``ev`` needs ``is_official`` and the sentiment columns.
-    """
-    counts = ev.group_by("event_id").agg(
-        pl.col("is_official").sum().cast(pl.Int64).alias("official_responses"),
-        pl.col("created_at").min().alias("_first_seen"),
-    )
-    return (
-        counts.join(first_effect(ev, window_hours=window_hours), on="event_id", how="left")
-        .with_columns(hours_to_response(pl.col("_first_seen")))
-        .drop("_first_seen")
-    )

@@ -5,7 +5,7 @@ hostile storm about a story abroad (a tourist couple in another country, a forei
 celebrity) reaches many accounts but puts none of them at stake. Per post (``post_flags``):
 ``own_words`` (the post has own text, repost chain left out), ``place_home`` /
 ``place_foreign`` (names a place of ``context.yaml`` ``places.home`` / ``places.foreign``).
-Per event (``per_event``):
+Per event (``findings.partial``, from per-event counts of these flags):
 
 * ``foreign_share``: share of the posts with own text that name a foreign place and no
   home place;
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.findings.casualties import credible
 from workbench.findings.lexicons import Lexicons
 from workbench.findings.matching import contains_any, own_text
 
@@ -44,21 +43,6 @@ def post_flags(lex: Lexicons) -> list[pl.Expr]:
         contains_any(own, lex.foreign_places).alias("place_foreign"),
         none_harmed.alias("nationals_unharmed_post"),
     ]
-
-
-def per_event(ev: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per event_id: foreign_share, subject_share (needs ``subject_words``)."""
-    own = pl.col("own_words")
-    n_own = own.sum().cast(pl.Float64)
-    return ev.group_by("event_id").agg(
-        pl.when(n_own > 0).then(
-            (own & pl.col("place_foreign") & ~pl.col("place_home")).sum() / n_own)
-        .otherwise(0.0).alias("foreign_share"),
-        pl.when(n_own > 0).then((own & (pl.col("subject_words").list.len() > 0)).sum() / n_own)
-        .otherwise(0.0).alias("subject_share"),
-        (pl.col("nationals_unharmed_post") & credible(pl.col("is_official")))
-        .any().alias("nationals_unharmed"),
-    )
 
 
 def domestic_stake(*, min_subject_share: float = 0.1, max_foreign_share: float = 0.5) -> pl.Expr:

@@ -265,11 +265,14 @@ class IncrementalPipeline:
         return (self.incremental and not self.regrade_all
                 and type(self).findings is IncrementalPipeline.findings)
 
+    @property
+    def _include_outliers(self) -> bool:
+        return bool(getattr(self.findings_config, "include_outliers", False))
+
     def _effective(self, assignments: pl.DataFrame, name: str) -> pl.DataFrame:
         """(post_id, ``name``): the event whose findings count the post (null: none)."""
         keep = pl.col("event_id").is_not_null()
-        cfg = self.findings_config
-        if not (cfg is not None and getattr(cfg, "include_outliers", False)):
+        if not self._include_outliers:
             keep = keep & (pl.col("how").fill_null("") != "outlier")
         return assignments.select("post_id", pl.when(keep).then(pl.col("event_id")).alias(name))
 
@@ -277,9 +280,8 @@ class IncrementalPipeline:
         """The findings' event-post rows of ``posts`` under ``assignments``."""
         from workbench.findings.frame import event_posts
 
-        cfg = self.findings_config
         return event_posts(self.post_columns.attach(posts), assignments,
-                           include_outliers=bool(getattr(cfg, "include_outliers", False)),
+                           include_outliers=self._include_outliers,
                            extra=self.post_columns.columns,
                            depths=self._depths.of(posts.get_column("post_id"))).collect()
 
@@ -331,10 +333,9 @@ class IncrementalPipeline:
         ids = joined.get_column("post_id")
         rows = self._event_rows(rows_with(all_posts, "post_id", ids),
                                 rows_with(all_assign, "post_id", ids)) if ids.len() else empty_rows()
-        topics = rows_with(all_topics, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8)) \
-            if all_topics.height else None
+        topics = rows_with(all_topics, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8))
         findings = self._inc.update(rows, self._rows_of(all_posts, all_assign), rebuild=rebuild,
-                                    drop=emptied, topics=topics if topics is not None and topics.height else None)
+                                    drop=emptied, topics=topics if topics.height else None)
         return conform(findings, FINDINGS_SCHEMA), touched, emptied
 
     def grade_held(self, now: datetime | None = None, *, rules: Any = None) -> pl.DataFrame:
