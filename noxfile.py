@@ -40,10 +40,13 @@ def register_kernel(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (notebooks included)."""
+    """Run the test suite (notebooks included) on two workers, a test file to a worker
+    (module fixtures such as the papermill case run are built once); `nox -s tests -- ARGS`
+    passes ARGS to pytest instead (`-- -q -p no:xdist tests/test_x.py` for one file, serially)."""
     install_project(session)
     register_kernel(session)
-    session.run("pytest", *(session.posargs or ["-q"]), env=OFFLINE)
+    session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadfile"]),
+                env=OFFLINE)
 
 
 @nox.session(python=PYTHON)

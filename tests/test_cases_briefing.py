@@ -3,18 +3,14 @@ authors pseudonymised by default; HTML self-contained."""
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
+import frames  # tests/fixtures/cases, put on sys.path by conftest.py
 import polars as pl
 import pytest
 
 from workbench import charts
 from workbench.cases import briefing
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "cases"))
-import frames  # noqa: E402
 
 
 @pytest.fixture(scope="module")

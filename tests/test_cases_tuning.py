@@ -3,9 +3,9 @@ gradings (the rules package's diff) in both directions."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import frames  # tests/fixtures/cases, put on sys.path by conftest.py
 import polars as pl
 import pytest
 import yaml
@@ -13,8 +13,6 @@ import yaml
 from workbench.cases import tuning
 
 ROOT = Path(__file__).parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "cases"))
-import frames  # noqa: E402
 
 
 @pytest.fixture(scope="module")

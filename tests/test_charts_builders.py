@@ -3,19 +3,15 @@ frames in the project's schemas, and on rendered SVG/PNG."""
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import frames  # tests/fixtures/cases, put on sys.path by conftest.py
 import numpy as np
 import polars as pl
 import pytest
 
 from workbench import charts
 from workbench.schema import FINDINGS_SCHEMA, POST_SCHEMA, conform
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "cases"))
-import frames  # noqa: E402
 
 
 @pytest.fixture(scope="module")

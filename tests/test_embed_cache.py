@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from workbench.embed import CachedEmbedder, get_embedder
 from workbench.embed.cache import EmbeddingCache, text_key
 from workbench.embed.registry import m3e_small_path
 
 TEXTS = ["武汉暴雨导致道路积水", "学校食堂使用过期食材", "武汉暴雨导致道路积水", "Flooding in Calgary"]
-
-
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory):
-    return get_embedder(cache_dir=tmp_path_factory.mktemp("embcache"))
 
 
 def test_vectors_are_normalised_float32(embedder):

@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from workbench.embed import get_embedder
 from workbench.events import EventConfig, Ledger, detect
 from workbench.schema import ASSIGNMENT_SCHEMA
 
@@ -32,11 +31,6 @@ def posts() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def batch1(posts) -> pl.DataFrame:
     return posts.filter(pl.col("batch") == 1)
-
-
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory):
-    return get_embedder(cache_dir=tmp_path_factory.mktemp("embcache"))
 
 
 @pytest.fixture(scope="module")

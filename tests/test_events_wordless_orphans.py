@@ -12,13 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.embed import get_embedder
 from workbench.events import Ledger, detect
-
-
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory):
-    return get_embedder(cache_dir=tmp_path_factory.mktemp("embcache"))
 
 
 def _posts(*rows) -> pl.DataFrame:

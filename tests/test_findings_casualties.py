@@ -8,15 +8,10 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from workbench.findings import casualties, compute, lexicons
+from workbench.findings import casualties, compute
 from workbench.schema import POST_SCHEMA, conform
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def lex():
-    return lexicons.load()
 
 
 def _claims(texts: list[str], lex) -> list:

@@ -11,11 +11,6 @@ import pytest
 from workbench.findings import lexicons, nature
 
 
-@pytest.fixture(scope="module")
-def lex():
-    return lexicons.load()
-
-
 def _ev(groups: dict[str, list[str]]) -> pl.LazyFrame:
     rows = [(e, f"{e}:{i}", t) for e, texts in groups.items() for i, t in enumerate(texts)]
     return pl.LazyFrame(rows, schema={"event_id": pl.Utf8, "post_id": pl.Utf8,

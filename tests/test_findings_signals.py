@@ -5,12 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from workbench.findings import lexicons, signals
-
-
-@pytest.fixture(scope="module")
-def lex():
-    return lexicons.load()
+from workbench.findings import signals
 
 
 def _flags(texts: list[str], lex, **cols) -> pl.DataFrame:

@@ -32,13 +32,6 @@ FIXTURE = ROOT / "tests" / "fixtures" / "grading" / "findings_small.json"
 
 
 @pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "rules"
-    shutil.copytree(RULES, dst, ignore=shutil.ignore_patterns("lexicons"))
-    return dst
-
-
-@pytest.fixture
 def findings_file(tmp_path: Path) -> Path:
     rows = json.loads(FIXTURE.read_text("utf-8"))
     frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(

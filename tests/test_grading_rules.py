@@ -4,7 +4,6 @@ file, line and rule id; `workbench rules check` runs here."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ from workbench.grading import RulesError, load_ruleset
 from workbench.grading.check import check
 
 RULES = Path(__file__).parents[1] / "rules"
-
-
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "rules"
-    shutil.copytree(RULES, dst, ignore=shutil.ignore_patterns("lexicons"))
-    return dst
 
 
 def test_repository_rules_pass_check():

@@ -1,32 +1,22 @@
 """Every notebook executes on small data via papermill (jupytext scripts converted on the
 fly), with a kernel that runs this same Python. ``case_study.py`` is executed by
-``test_cases_run.py`` (twice, through ``workbench case run``)."""
+``test_cases_run.py`` (once through ``workbench case run``, once in process)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import frames  # tests/fixtures/cases, put on sys.path by conftest.py
 import nbformat
 import pytest
 
-from workbench.cases.notebooks import NOTEBOOKS_DIR, ensure_kernel, execute, kernel_name
+from workbench.cases.notebooks import NOTEBOOKS_DIR, execute
 from workbench.cases.params import notebook_parameters
 
 pytestmark = pytest.mark.slow  # executes notebooks in a Jupyter kernel with the model
 
 ROOT = Path(__file__).parents[1]
 SMALL = ROOT / "tests" / "fixtures" / "cases" / "small"
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "cases"))
-import frames  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def kernel() -> str:
-    try:
-        return kernel_name()
-    except RuntimeError:
-        return ensure_kernel()
 
 
 def _outputs(nb, kind: str) -> list:

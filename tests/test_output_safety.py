@@ -92,8 +92,7 @@ SALT = "s4lt-d0-not-leak-7f3a9c"
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory):
-    from workbench.cases.notebooks import ensure_kernel, kernel_name
+def hostile_run(tmp_path_factory, kernel):
     from workbench.cases.run import run_case
 
     tmp = tmp_path_factory.mktemp("hostile")
@@ -113,10 +112,6 @@ def hostile_run(tmp_path_factory):
         f"case: hostile\ntitle: {json.dumps(HOSTILE_TITLE)}\n"
         f"notebook: {ROOT / 'notebooks' / 'case_study.py'}\nreports: reports\n"
         f"sources: [{data}]\ntop_n: 3\nsalt: {SALT}\n", encoding="utf-8")
-    try:
-        kernel = kernel_name()
-    except RuntimeError:
-        kernel = ensure_kernel()
     return run_case(params, run_id="r1", kernel=kernel, progress=False)
 
 

@@ -73,12 +73,17 @@ class EmbedRun:
         return self.posts / self.seconds if self.seconds else 0.0
 
 
-def ensure_ray(address: str | None = None, *, num_cpus: int | None = None):
+def ensure_ray(address: str | None = None, *, num_cpus: int | None = None,
+               attempts: int = 3):
     """Connect to ``address`` / ``$RAY_ADDRESS``, or start a local Ray (once per process).
 
     A local Ray gets one logical CPU more than the machine has: the actors take one each,
     and Ray Data's read and write tasks (mostly waiting on I/O) need one to be scheduled at
-    all (with exactly the machine's CPUs, 2 actors on 2 cores starve them)."""
+    all (with exactly the machine's CPUs, 2 actors on 2 cores starve them).
+
+    On a busy machine a local node can fail to start: the raylet waits a fixed 15 s for its
+    agent ("The current node timed out during startup", ray-project/ray#65983). A local
+    start is tried ``attempts`` times before the error is raised; a cluster address once."""
     import ray
 
     if not ray.is_initialized():
@@ -88,7 +93,14 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None):
         if address:
             ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=num_cpus or (os.cpu_count() or 1) + 1, **kwargs)
+            for attempt in range(1, attempts + 1):
+                try:
+                    ray.init(num_cpus=num_cpus or (os.cpu_count() or 1) + 1, **kwargs)
+                    break
+                except Exception:
+                    ray.shutdown()
+                    if attempt == attempts:
+                        raise
     return ray
 
 
