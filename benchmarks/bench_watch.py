@@ -14,7 +14,8 @@ subset and the ratio printed.
     python benchmarks/bench_watch.py [--events N | --every K] [--tick 300] [--max-tick 3600]
         [--min-posts 20] [--max-wall S] [--baseline-events 2]
     python benchmarks/bench_watch.py --posts 20000 [--reference-posts 3000]   # a prefix
-    python benchmarks/bench_watch.py --storm 20000                            # the storm
+    python benchmarks/bench_watch.py --posts 20000 --batch-sizes 20,100,500   # by feed size
+    python benchmarks/bench_watch.py --storm 20000 [--max-wall S]             # the storm
 
 By default the whole dev set is replayed (865 cascades, 319,561 posts with a timestamp);
 ``--events N`` (first N cascades) or ``--every K`` (every K-th) give quicker partial runs.
@@ -209,7 +210,8 @@ def keep_up(step_seconds, batch_s: float, speed: float) -> dict:
             "keeps_up": bool(len(lags) == 0 or lags[-1] <= 60.0)}  # within a minute of wall time at the end
 
 
-def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0) -> None:
+def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0,
+              max_wall_s: float | None = None) -> None:
     """The storm: one large incident fed in 1-minute batches, as fast as possible; then
     whether that keeps up with ``speed`` x real time (see ``keep_up``)."""
     import numpy as np
@@ -229,7 +231,11 @@ def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0) -> None
     print(f"[storm] embedded the {len(texts):,} distinct texts of original posts in "
           f"{time.perf_counter() - t:.1f} s (cached before the replay; not in the figures)")
     result, rss, alerts, gradings, findings, _ = run_replay(
-        posts, tick_s=60.0, label=f"storm {posts.height:,} posts / {hours:.0f} h, 1-minute batches")
+        posts, tick_s=60.0, max_wall_s=max_wall_s,
+        label=f"storm {posts.height:,} posts / {hours:.0f} h, 1-minute batches")
+    if result.stopped:
+        print(f"[storm] stopped by --max-wall after {result.steps:,} batches "
+              f"({result.steps / 60:.1f} h of the {hours:.0f} h); the figures cover those")
     steps = np.asarray(result.step_seconds)
     busy = steps[steps > 0]
     lag = keep_up(result.step_seconds, 60.0, speed)
@@ -238,10 +244,41 @@ def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0) -> None
           f"{result.steps:,} steps; step latency p50 {np.percentile(busy, 50):.3f} s, p99 "
           f"{np.percentile(busy, 99):.3f} s, max {busy.max():.3f} s; largest event "
           f"{largest['n_posts'][0] if largest.height else 0:,} posts; RSS {rss / 2**20:,.0f} MiB")
+    sizes = findings.sort("n_posts", descending=True).get_column("n_posts").to_list()
+    print(f"[storm] {len(sizes):,} events; the five largest {sizes[:5]}; "
+          f"{sum(sizes[:5]) / max(sum(sizes), 1):.0%} of the assigned posts in them")
     need = posts.height / (hours * 3600) * speed
     print(f"[storm] at {speed:.0f}x real time ({need:,.0f} posts/s, a batch every "
           f"{60 / speed:.1f} s): max lag {lag['max_lag_s']:.1f} s, lag at the end "
           f"{lag['final_lag_s']:.1f} s -> {'keeps up' if lag['keeps_up'] else 'falls behind'}")
+
+
+def run_batch_sizes(posts, args) -> None:
+    """Throughput against the posts a feed holds: the same prefix replayed with slices widened
+    until they hold ``n`` posts (up to ``--max-tick-batch``), for each ``n`` of
+    ``--batch-sizes``; the first size is the baseline of the ratios. A live watch that falls
+    behind reads every file that has landed, so its feeds grow with the inflow: this is its
+    capacity at each batch size, and what the wider batches cost in time to the first alert."""
+    sizes = [int(x) for x in args.batch_sizes.split(",")]
+    rows = []
+    for n in sizes:
+        result, rss, alerts, gradings, findings, _ = run_replay(
+            posts, tick_s=args.tick, max_tick_s=args.max_tick_batch, min_posts=n,
+            label=f"first {posts.height:,} posts, feeds of >= {n} posts")
+        per_event = latency(alerts, gradings, findings)
+        first = (float(per_event["to_first"].median()) if per_event is not None
+                 and per_event.height else float("nan"))
+        rows.append((n, result, rss, len(alerts), first, result.feeds))
+    base = rows[0][1].posts_per_s
+    print(f"throughput by batch size, first {posts.height:,} posts of CED dev in time order "
+          f"(tick {args.tick:.0f} s, widened up to {args.max_tick_batch:.0f} s until a feed "
+          f"holds n posts):")
+    print(f"  n | steps | posts/feed | posts/s | ratio to n={sizes[0]} | alerts | first alert, median h | "
+          "RSS MiB")
+    for n, result, rss, n_alerts, first, feeds in rows:
+        print(f"  {n} | {result.steps:,} | {result.posts_fed / max(feeds, 1):,.1f} | "
+              f"{result.posts_per_s:,.1f} | {result.posts_per_s / base if base else float('nan'):.2f}x"
+              f" | {n_alerts} | {first:.2f} | {rss / 2**20:,.0f}")
 
 
 def alerts_diff(a, b) -> list[str]:
@@ -270,6 +307,11 @@ def main() -> int:
                         help="only a prefix: the first N posts in time order; with it, the same "
                              "prefix through the reference path (every event recomputed and "
                              "re-graded at every batch) and the diff of the two alert feeds")
+    parser.add_argument("--batch-sizes", default="", metavar="N,N,...",
+                        help="with --posts: instead, throughput when feeds hold at least N posts "
+                             "(slices widened up to --max-tick-batch), one replay per N")
+    parser.add_argument("--max-tick-batch", type=float, default=6 * 3600.0,
+                        help="with --batch-sizes: the widest slice, seconds (default 6 h)")
     parser.add_argument("--reference-posts", type=int, default=3000,
                         help="with --posts: the reference path on the first N posts only")
     parser.add_argument("--storm", type=int, default=0, metavar="N",
@@ -292,7 +334,7 @@ def main() -> int:
     from workbench import ingest
 
     if args.storm:
-        run_storm(args.storm)
+        run_storm(args.storm, max_wall_s=args.max_wall)
         return 0
     t = time.perf_counter()
     posts = ingest.read([DATA]).posts
@@ -302,6 +344,11 @@ def main() -> int:
     # short warm-up replay, not by whichever timed run happens to come first
     run_replay(subset(posts, 1).head(60), tick_s=args.tick, label="warm-up, not counted")
 
+    if args.posts and args.batch_sizes:
+        from workbench.watch.replay import order_posts
+
+        run_batch_sizes(order_posts(posts).head(args.posts), args)
+        return 0
     if args.posts:
         from workbench.watch.replay import order_posts
 

@@ -94,11 +94,18 @@ class AuthorPool:
         ranks = rng.permutation(n_individuals) + 1
         act = 1.0 / ranks**0.8
         self._activity = act / act.sum()
+        # what ``rng.choice(n, p=activity)`` builds at every call (O(n) each): built once, and
+        # drawn the same way (one uniform, searchsorted on the right), so the stream of
+        # authors is the same as before, draw for draw
+        cdf = self._activity.cumsum()
+        cdf /= cdf[-1]
+        self._activity_cdf = cdf
         order = sorted(range(n_individuals), key=lambda i: (-people[i].followers, i))
         self._top = order[: max(1, n_individuals // 50)]
 
     def individual(self) -> Author:
-        return self.individuals[int(self.rng.choice(len(self.individuals), p=self._activity))]
+        return self.individuals[int(self._activity_cdf.searchsorted(self.rng.random(),
+                                                                    side="right"))]
 
     def kol(self) -> Author:
         """A high-follower individual (the top 2% by followers)."""

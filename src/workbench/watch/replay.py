@@ -44,6 +44,7 @@ from workbench.watch.loop import StepResult, WatchLoop
 class ReplayResult:
     posts_fed: int = 0
     steps: int = 0
+    feeds: int = 0  # steps that fed posts (the others only advance the clock)
     alerts: int = 0
     wall_s: float = 0.0
     start: datetime | None = None
@@ -160,6 +161,7 @@ def replay(
         loop.clock.set(end)
         step = loop.step(chunk, cursor=end)
         result.steps += 1
+        result.feeds += bool(chunk.height)
         result.posts_fed += chunk.height
         result.alerts += len(step.alerts)
         result.step_seconds.append(step.seconds)
