@@ -239,12 +239,11 @@ def run_storm(n_posts: int, *, hours: float = 24.0, speed: float = 20.0,
     steps = np.asarray(result.step_seconds)
     busy = steps[steps > 0]
     lag = keep_up(result.step_seconds, 60.0, speed)
-    largest = findings.sort("n_posts", descending=True).head(1)
+    sizes = findings.sort("n_posts", descending=True).get_column("n_posts").to_list()
     print(f"[storm] sustained {result.posts_fed / max(steps.sum(), 1e-9):,.0f} posts/s over "
           f"{result.steps:,} steps; step latency p50 {np.percentile(busy, 50):.3f} s, p99 "
           f"{np.percentile(busy, 99):.3f} s, max {busy.max():.3f} s; largest event "
-          f"{largest['n_posts'][0] if largest.height else 0:,} posts; RSS {rss / 2**20:,.0f} MiB")
-    sizes = findings.sort("n_posts", descending=True).get_column("n_posts").to_list()
+          f"{sizes[0] if sizes else 0:,} posts; RSS {rss / 2**20:,.0f} MiB")
     print(f"[storm] {len(sizes):,} events; the five largest {sizes[:5]}; "
           f"{sum(sizes[:5]) / max(sum(sizes), 1):.0%} of the assigned posts in them")
     need = posts.height / (hours * 3600) * speed
@@ -344,14 +343,12 @@ def main() -> int:
     # short warm-up replay, not by whichever timed run happens to come first
     run_replay(subset(posts, 1).head(60), tick_s=args.tick, label="warm-up, not counted")
 
-    if args.posts and args.batch_sizes:
-        from workbench.watch.replay import order_posts
+    from workbench.watch.replay import order_posts
 
+    if args.posts and args.batch_sizes:
         run_batch_sizes(order_posts(posts).head(args.posts), args)
         return 0
     if args.posts:
-        from workbench.watch.replay import order_posts
-
         ordered = order_posts(posts)
         ref_posts = ordered.head(min(args.reference_posts, args.posts))
         ref, _, ref_alerts, *_ = run_replay(

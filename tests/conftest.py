@@ -15,7 +15,6 @@ import pytest
 ROOT = Path(__file__).parents[1]
 RULES = ROOT / "rules"
 CASES = ROOT / "tests" / "fixtures" / "cases"
-SMALL_CASE = CASES / "small"
 
 # ``frames`` (the small hand-written posts / findings / gradings tables) lives beside the cases
 if str(CASES) not in sys.path:

@@ -93,11 +93,11 @@ class AuthorPool:
         # Activity is skewed too: a few accounts post a lot (Zipf-like weights).
         ranks = rng.permutation(n_individuals) + 1
         act = 1.0 / ranks**0.8
-        self._activity = act / act.sum()
+        activity = act / act.sum()
         # what ``rng.choice(n, p=activity)`` builds at every call (O(n) each): built once, and
         # drawn the same way (one uniform, searchsorted on the right), so the stream of
         # authors is the same as before, draw for draw
-        cdf = self._activity.cumsum()
+        cdf = activity.cumsum()
         cdf /= cdf[-1]
         self._activity_cdf = cdf
         order = sorted(range(n_individuals), key=lambda i: (-people[i].followers, i))
