@@ -3,8 +3,13 @@
 ``embed_posts(posts_dir, out_dir, workers=N)`` reads ``posts.parquet`` (``post_id``,
 ``text``) as a Ray dataset, sends batches of ``batch_size`` texts to a pool of ``workers``
 actors (:class:`EmbedActor`: each loads the model once, with ``threads`` inference threads,
-through the project's cached embedder), and writes ``out_dir/*.parquet``: ``post_id`` and
-``embedding`` (``Array(Float32, dim)``, L2-normalised), in the posts' order.
+through the project's cached embedder), and writes ``out_dir/part-*.parquet``: ``seq`` (the
+post's row in ``posts.parquet``), ``post_id`` and ``embedding`` (``Array(Float32, dim)``,
+L2-normalised). Read in name order (``pl.read_parquet(out_dir / "*.parquet")``) the rows are in
+the posts' order: Ray Data does not promise that of its write tasks' file names even with
+``preserve_order`` (a part written late can sort early), so each post carries its row number
+through the actors and the parts are named by it afterwards (or, where they overlap, merged
+into one sorted part).
 
 Where it runs: ``address`` (or ``$RAY_ADDRESS``) names a running cluster (``auto``,
 ``ray://head:10001``); without one, a local Ray is started with the CPUs of this machine. On
@@ -17,6 +22,7 @@ then finds every vector there.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +63,8 @@ class EmbedActor:
         vectors = np.ascontiguousarray(self.embedder.encode(texts), dtype=np.float32)
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
         column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dim)
-        return pa.table({"post_id": batch.column("post_id"), "embedding": column})
+        return pa.table({"seq": batch.column("seq"), "post_id": batch.column("post_id"),
+                         "embedding": column})
 
 
 @dataclass
@@ -131,8 +138,20 @@ def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
     rows = pl.scan_parquet(posts).select(pl.len()).collect().item()
     # enough blocks that every actor has work (a small file is one row group: one block)
     blocks = max(1, min(max(4 * workers, -(-rows // 4096)), 512, rows))
-    dataset = ray.data.read_parquet(str(posts.resolve()), override_num_blocks=blocks)
-    dataset = dataset.select_columns(["post_id", "text"])
+    stage = out / ".stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / "input").mkdir(parents=True)
+    # one input file a block (Ray reads a small file as one block whatever its row groups);
+    # the row number travels with each post: the parts are put in order by it afterwards
+    per_block = max(1, -(-rows // blocks))
+    for i, start in enumerate(range(0, max(rows, 1), per_block)):
+        (pl.scan_parquet(posts).slice(start, per_block).select("post_id", "text")
+         .with_row_index("seq", offset=start)
+         .with_columns(pl.col("seq").cast(pl.Int64))
+         .sink_parquet(stage / "input" / f"input-{i:05d}.parquet"))
+    (stage / "parts").mkdir()
+    dataset = ray.data.read_parquet(str((stage / "input").resolve()),
+                                    override_num_blocks=blocks)
     embedded = dataset.map_batches(
         EmbedActor,
         fn_constructor_kwargs={"model": model, "cache_dir": cache_dir, "threads": threads,
@@ -140,8 +159,36 @@ def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
         batch_size=batch_size, batch_format="pyarrow", num_cpus=threads,
         compute=ray.data.ActorPoolStrategy(size=workers),
     )
-    embedded.write_parquet(str(out.resolve()))
+    embedded.write_parquet(str((stage / "parts").resolve()))
+    _parts_in_order(sorted((stage / "parts").glob("*.parquet")), out)
+    shutil.rmtree(stage, ignore_errors=True)
     seconds = time.perf_counter() - started
     n = pl.scan_parquet(out / "*.parquet").select(pl.len()).collect().item()
     return EmbedRun(posts=n, workers=workers, seconds=seconds, out=out,
                     address=address or os.environ.get("RAY_ADDRESS"))
+
+
+def _parts_in_order(parts: list[Path], out: Path) -> None:
+    """Move Ray's parts to ``out/part-NNNNN.parquet`` so that name order is the posts' order.
+
+    Each part's ``seq`` range is read from its ``seq`` column alone; parts that are sorted
+    inside and do not overlap are renamed in the order of their first row, else all are merged
+    into one part sorted by ``seq`` (streamed by Polars)."""
+    import polars as pl
+
+    spans = []
+    for part in parts:
+        seq = pl.read_parquet(part, columns=["seq"])["seq"]
+        if seq.len():
+            spans.append((seq[0], seq[-1], seq.is_sorted(), part))
+        else:
+            part.unlink()
+    spans.sort(key=lambda span: span[0])
+    disjoint = all(s[2] for s in spans) and all(
+        a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    if disjoint:
+        for i, (_, _, _, part) in enumerate(spans):
+            shutil.move(part, out / f"part-{i:05d}.parquet")
+    elif spans:
+        (pl.scan_parquet([s[3] for s in spans]).sort("seq")
+         .sink_parquet(out / "part-00000.parquet"))
