@@ -140,18 +140,15 @@ def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
     blocks = max(1, min(max(4 * workers, -(-rows // 4096)), 512, rows))
     stage = out / ".stage"
     shutil.rmtree(stage, ignore_errors=True)
-    (stage / "input").mkdir(parents=True)
-    # one input file a block (Ray reads a small file as one block whatever its row groups);
+    (stage / "parts").mkdir(parents=True)
     # the row number travels with each post: the parts are put in order by it afterwards
+    (pl.scan_parquet(posts).select("post_id", "text").with_row_index("seq")
+     .with_columns(pl.col("seq").cast(pl.Int64)).sink_parquet(stage / "input.parquet"))
+    # blocks of at most `per_block` rows: Ray reads a file of small row groups as one
+    # block, which would leave every actor but one idle
     per_block = max(1, -(-rows // blocks))
-    for i, start in enumerate(range(0, max(rows, 1), per_block)):
-        (pl.scan_parquet(posts).slice(start, per_block).select("post_id", "text")
-         .with_row_index("seq", offset=start)
-         .with_columns(pl.col("seq").cast(pl.Int64))
-         .sink_parquet(stage / "input" / f"input-{i:05d}.parquet"))
-    (stage / "parts").mkdir()
-    dataset = ray.data.read_parquet(str((stage / "input").resolve()),
-                                    override_num_blocks=blocks)
+    dataset = (ray.data.read_parquet(str((stage / "input.parquet").resolve()))
+               .repartition(target_num_rows_per_block=per_block))
     embedded = dataset.map_batches(
         EmbedActor,
         fn_constructor_kwargs={"model": model, "cache_dir": cache_dir, "threads": threads,
