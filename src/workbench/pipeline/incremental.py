@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from workbench.pipeline.assign import assign_new, merged_this_run, resolve_roots
-from workbench.pipeline.frames import append, rows_with
+from workbench.pipeline.frames import append, rows_with, small_queries
 from workbench.pipeline.postcols import PostColumns
 from workbench.pipeline.state import PipelineState
 from workbench.schema import (
@@ -173,6 +173,11 @@ class IncrementalPipeline:
         """Take ``posts`` (any new ones: posts already held are skipped by ``post_id``),
         assign them, recompute the findings of the events they touched and (``grade``)
         re-grade those at ``now``. The state is replaced only once everything succeeded."""
+        with small_queries():
+            return self._feed(posts, now, grade=grade)
+
+    def _feed(self, posts: pl.DataFrame | pl.LazyFrame, now: datetime | None, *,
+              grade: bool) -> Delta:
         import time
 
         if isinstance(posts, pl.LazyFrame):
