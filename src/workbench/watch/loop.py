@@ -210,9 +210,12 @@ class WatchLoop:
         the failure is noted in ``pending.json``, and the next step takes the batch's first
         file alone; a single file that still fails is quarantined (``quarantine.jsonl``) and
         recorded as read. The files beside it go on; nothing replays into the same crash."""
+        from workbench.pipeline.frames import small_queries
+
         self._batch_stamps: list = []
         try:
-            return self._step(posts, cursor=cursor)
+            with small_queries():  # a batch's queries are small (see small_queries)
+                return self._step(posts, cursor=cursor)
         except Exception as exc:  # noqa: BLE001 - attributed to the batch's files, see above
             stamps = self._batch_stamps
             if not stamps or isinstance(exc, OSError | MemoryError):  # not the content's doing
