@@ -13,10 +13,10 @@ def register(subparsers) -> None:
         help="embed the posts of an ingested archive with Ray Data (locally or on a cluster)",
         description=(
             "Read DIR/posts.parquet (from `workbench ingest`), embed every text with one actor "
-            "per model replica (Ray Data map_batches), and write OUT/part-*.parquet (seq, post_id, "
-            "embedding), in the posts' order. Locally a Ray is started on this machine; --address or $RAY_ADDRESS "
-            "runs the same job on a cluster. The actors fill the embedding cache too, so "
-            "`workbench events` finds the vectors there."
+            "per model replica (Ray Data map_batches), and write OUT/part-*.parquet (seq, "
+            "post_id, embedding), in the posts' order. Locally a Ray is started on this "
+            "machine; --address or $RAY_ADDRESS runs the same job on a cluster. The actors "
+            "fill the embedding cache too, so `workbench events` finds the vectors there."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

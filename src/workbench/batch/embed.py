@@ -136,17 +136,16 @@ def embed_posts(posts_dir: str | Path, out_dir: str | Path, *, workers: int = 1,
     import polars as pl
 
     rows = pl.scan_parquet(posts).select(pl.len()).collect().item()
-    # enough blocks that every actor has work (a small file is one row group: one block)
+    # enough blocks that every actor has work: blocks of at most `per_block` rows (Ray reads
+    # a file of small row groups as one block, which would leave every actor but one idle)
     blocks = max(1, min(max(4 * workers, -(-rows // 4096)), 512, rows))
+    per_block = max(1, -(-rows // blocks))
     stage = out / ".stage"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "parts").mkdir(parents=True)
     # the row number travels with each post: the parts are put in order by it afterwards
     (pl.scan_parquet(posts).select("post_id", "text").with_row_index("seq")
      .with_columns(pl.col("seq").cast(pl.Int64)).sink_parquet(stage / "input.parquet"))
-    # blocks of at most `per_block` rows: Ray reads a file of small row groups as one
-    # block, which would leave every actor but one idle
-    per_block = max(1, -(-rows // blocks))
     dataset = (ray.data.read_parquet(str((stage / "input.parquet").resolve()))
                .repartition(target_num_rows_per_block=per_block))
     embedded = dataset.map_batches(

@@ -36,6 +36,7 @@ import orjson
 import polars as pl
 
 from workbench.pipeline import IncrementalPipeline
+from workbench.pipeline.frames import small_queries
 from workbench.schema import ASSIGNMENT_SCHEMA, POST_SCHEMA, WATCH, conform, empty
 from workbench.watch.alerts import AlertFeed, Outbox, WebhookSender, alert_id
 from workbench.watch.clock import Clock, RealClock
@@ -210,8 +211,6 @@ class WatchLoop:
         the failure is noted in ``pending.json``, and the next step takes the batch's first
         file alone; a single file that still fails is quarantined (``quarantine.jsonl``) and
         recorded as read. The files beside it go on; nothing replays into the same crash."""
-        from workbench.pipeline.frames import small_queries
-
         self._batch_stamps: list = []
         try:
             with small_queries():  # a batch's queries are small (see small_queries)
