@@ -422,13 +422,9 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
         score=pl.Series(np.where(score_ok, scores, np.nan)).fill_nan(None)
     )
     assignments = conform(assignments, ASSIGNMENT_SCHEMA)
-    members = assignments.with_columns(run=pl.lit(ledger.runs, pl.Int64))
-    ledger.members = pl.concat([
-        ledger.members.join(members.select("post_id"), on="post_id", how="anti"),
-        members.select(MEMBER_SCHEMA.names()).cast(MEMBER_SCHEMA),
-    ]).with_columns(event_id=pl.col("event_id").replace_strict(
-        ledger.resolve_all(ledger.members["event_id"].unique().to_list())
-        | final, default=pl.col("event_id")))
+    members = assignments.with_columns(run=pl.lit(ledger.runs, pl.Int64)).select(
+        MEMBER_SCHEMA.names()).cast(MEMBER_SCHEMA)
+    ledger.members = _with_members(ledger, members, replaces=bool(known) or config.recluster)
     topics = _topics(frame, assignments, post_vecs, embedded, config)
     if waiting_rows.height:
         new_pending = frame_waiting(posts, waiting_rows, frame_units=all_rows,
@@ -445,6 +441,28 @@ def detect(posts: pl.DataFrame | pl.LazyFrame, *, embedder=None,
     placed = _place_pending(ledger)
     return Events(posts=posts, assignments=assignments, topics=topics, ledger=ledger,
                   config=config, placed_pending=placed)
+
+
+def _with_members(ledger: Ledger, members: pl.DataFrame, *, replaces: bool) -> pl.DataFrame:
+    """The ledger's members with this run's rows (``members``, resolved) in place of any
+    earlier rows of the same posts (``replaces``: some may be held), every event id
+    resolved to the event holding it now.
+
+    The held members are resolved at the end of every run; they can only name a merged
+    event when this run merged one (merges move them in ``_merge_close``; a recluster marks
+    merges without moving them). The common incremental run (new posts only, no merge) is
+    an append: nothing of the held members is re-read."""
+    held = ledger.members
+    if replaces:
+        held = held.join(members.select("post_id"), on="post_id", how="anti")
+    merges = ledger.this_run("merge") if ledger.history.height else ledger.history
+    if merges.height:
+        held = held.with_columns(event_id=pl.col("event_id").replace_strict(
+            ledger.resolve_all(held["event_id"].unique().to_list()), default=pl.col("event_id")))
+    if not held.height:
+        return members
+    out = pl.concat([held, members], rechunk=False)
+    return out.rechunk() if out.n_chunks() > 32 else out  # grown a run at a time
 
 
 def _unit_signatures(frame: pl.DataFrame, units: pl.DataFrame, which: np.ndarray,
@@ -566,8 +584,11 @@ def _update_events(ledger, frame, assignments, post_vecs, unit_vecs, row_unit, u
         return
     times = frame["created_at"]
     rows = []
-    old = {r["event_id"]: r for r in ledger.events.iter_rows(named=True)}
-    prev_members = ledger.members.join(assignments.select("post_id"), on="post_id", how="anti")
+    wanted = pl.col("event_id").is_in(pl.Series(touched, dtype=pl.Utf8).implode())
+    old = {r["event_id"]: r for r in ledger.events.filter(wanted).iter_rows(named=True)}
+    # members before this run of the touched events (a probe of the held members, not a join)
+    prev_members = ledger.members.filter(wanted).join(
+        assignments.select("post_id"), on="post_id", how="anti")
     prev_n = dict(prev_members.group_by("event_id").agg(n=pl.len()).iter_rows())
     uniq_units = {}
     for i, (e, u) in enumerate(zip(ev.tolist(), row_unit.tolist(), strict=True)):
@@ -619,14 +640,17 @@ def _merge_close(ledger: Ledger, config: EventConfig, fresh: set[str]) -> None:
     touched = fresh - opened
     if len(ids) < 2 or config.merge_threshold <= 0 or not touched:
         return
-    sim = cent @ cent.T
-    gap = np.abs(first[:, None] - first[None, :])
+    # distances from the touched events to every event (not all pairs: the rest did not move)
+    rows = np.flatnonzero(np.isin(np.asarray(ids, dtype=object), list(touched)))
+    sim = cent[rows] @ cent.T
+    gap = np.abs(first[rows, None] - first[None, :])
     dist = (1 - sim) + config.time_weight * np.minimum(gap / config.time_scale_hours, 1)
-    touched_mask = np.isin(np.asarray(ids, dtype=object), list(touched))
-    close = np.argwhere(np.triu(dist <= config.merge_threshold, k=1)
-                        & (touched_mask[:, None] | touched_mask[None, :]))
-    if not len(close):
+    hit_r, hit_c = np.nonzero(dist <= config.merge_threshold)
+    a, b = rows[hit_r], hit_c
+    pairs = {(min(x, y), max(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True) if x != y}
+    if not pairs:
         return
+    close = sorted(pairs)  # the order of the upper triangle, row by row
     into: dict[str, str] = {}  # merges of this call, followed like ``merged_into``
 
     def resolve(e: str) -> str:
@@ -634,7 +658,7 @@ def _merge_close(ledger: Ledger, config: EventConfig, fresh: set[str]) -> None:
             e = into[e]
         return e
 
-    for a, b in close.tolist():
+    for a, b in close:
         keep, gone = resolve(ids[a]), resolve(ids[b])
         if keep != gone:
             _mark_merged(ledger, gone, keep, None)

@@ -73,6 +73,10 @@ class Ledger:
     runs: int = 0
     model_id: str | None = None
     config: dict = field(default_factory=dict)
+    # {merged id: merged_into}, read from the ``events`` frame it was built from (the frame
+    # is replaced, never changed in place, whenever an event changes)
+    _merges: tuple = field(default=(None, {}), repr=False, compare=False)
+    _centroids: tuple = field(default=(None, None), repr=False, compare=False)  # likewise
 
     # ---------------------------------------------------------------- ids
     def new_id(self) -> str:
@@ -86,10 +90,7 @@ class Ledger:
 
     def resolve_all(self, event_ids) -> dict[str, str]:
         """``resolve`` of many ids, reading the merges once: {id: the event holding it}."""
-        merged = dict(
-            self.events.filter(pl.col("status") == "merged")
-            .select("event_id", "merged_into").iter_rows()
-        )
+        merged = self.merges()
         out = {}
         for start in event_ids:
             event_id, seen = start, set()
@@ -99,6 +100,24 @@ class Ledger:
             out[start] = event_id
         return out
 
+    def merges(self) -> dict[str, str]:
+        """{merged event id: the event it was merged into}, read once per ``events`` frame."""
+        source, merged = self._merges
+        if source is not self.events:
+            merged = dict(self.events.filter(pl.col("status") == "merged")
+                          .select("event_id", "merged_into").iter_rows())
+            self._merges = (self.events, merged)
+        return merged
+
+    def this_run(self, kind: str) -> pl.DataFrame:
+        """The history rows of ``kind`` recorded in the last run (history is appended in run
+        order, so they are its tail: found by binary search, not a scan)."""
+        runs = self.history.get_column("run")
+        if not runs.len() or runs[-1] != self.runs:
+            return self.history.clear()
+        tail = self.history.slice(runs.search_sorted(self.runs, side="left"))
+        return tail.filter(pl.col("kind") == kind)
+
     @property
     def is_empty(self) -> bool:
         return self.members.height == 0
@@ -107,7 +126,15 @@ class Ledger:
         return self.events.filter(pl.col("status") == "active").sort("event_id")
 
     def centroids(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """Active events: ids, centroid matrix, first and last seen (hours since epoch)."""
+        """Active events: ids, centroid matrix, first and last seen (hours since epoch);
+        read once per ``events`` frame (the arrays are shared: do not change them)."""
+        source, out = self._centroids
+        if source is not self.events:
+            out = self._read_centroids()
+            self._centroids = (self.events, out)
+        return out
+
+    def _read_centroids(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
         act = self.active()
         ids = act["event_id"].to_list()
         if not ids:

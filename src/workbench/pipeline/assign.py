@@ -22,16 +22,21 @@ from workbench.pipeline.frames import rows_with
 from workbench.schema import ASSIGNMENT_SCHEMA, conform, empty
 
 
-def resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+def _probe(role: str, frame: pl.DataFrame, column: str, values: pl.Series) -> pl.DataFrame:
+    return rows_with(frame, column, values)
+
+
+def resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame, *, rows=_probe) -> pl.DataFrame:
     """A repost whose parent came in an earlier feed gets that parent's root.
 
     The reader resolves roots within one batch only: a post whose parent is outside the
     batch gets the parent as root. One look-up in the held posts (whose roots are resolved)
-    finds the true root.
+    finds the true root. ``rows(role, frame, column, values)``: how the held posts are
+    probed (``frames.HeldIndexes.rows_with``; default ``frames.rows_with``).
     """
     if not held.height or not fresh.height:
         return fresh
-    found = rows_with(held, "post_id", fresh.get_column("root_id"))
+    found = rows("posts", held, "post_id", fresh.get_column("root_id"))
     lookup = found.select(pl.col("post_id").alias("root_id"), pl.col("root_id").alias("_held_root"))
     return (
         fresh.join(lookup, on="root_id", how="left", maintain_order="left")
@@ -42,22 +47,23 @@ def resolve_roots(fresh: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
 
 def merged_this_run(ledger: Any) -> dict[str, str]:
     """{merged event id: event it now lives in} for merges the ledger made in its last run."""
-    history = getattr(ledger, "history", None)
-    if history is None or not history.height:
+    if getattr(ledger, "history", None) is None or not ledger.history.height:
         return {}
-    rows = history.filter((pl.col("run") == ledger.runs) & (pl.col("kind") == "merge"))
-    return ledger.resolve_all(rows.get_column("event_id").to_list())
+    rows = ledger.this_run("merge")
+    return ledger.resolve_all(rows.get_column("event_id").to_list()) if rows.height else {}
 
 
 def assign_new(new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.DataFrame,
-               ledger: Any, embedder: Any, config: Any = None,
-               progress: bool = False) -> tuple[pl.DataFrame, Any, pl.DataFrame | None]:
+               ledger: Any, embedder: Any, config: Any = None, progress: bool = False,
+               rows=_probe) -> tuple[pl.DataFrame, Any, pl.DataFrame | None]:
     """(assignments of ``new_posts`` plus rows of held posts that moved, the ledger, the
-    topics ``events.detect`` gave the events of this feed or None); see the module docstring. ``posts`` / ``assignments``: what is held before this feed."""
+    topics ``events.detect`` gave the events of this feed or None); see the module
+    docstring. ``posts`` / ``assignments``: what is held before this feed; ``rows``: how
+    they are probed (as in ``resolve_roots``)."""
     from workbench.events import detect
     from workbench.events.text import clean_expr
 
-    held = rows_with(assignments, "post_id", new_posts.get_column("root_id")).select(
+    held = rows("assignments", assignments, "post_id", new_posts.get_column("root_id")).select(
         pl.col("post_id").alias("root_id"), pl.col("event_id").alias("_root_event"))
     joined = new_posts.join(held, on="root_id", how="left", maintain_order="left")
     is_root = pl.col("root_id").is_null() | (pl.col("root_id") == pl.col("post_id"))
@@ -81,7 +87,7 @@ def assign_new(new_posts: pl.DataFrame, *, posts: pl.DataFrame, assignments: pl.
         placed = pl.concat(out, how="vertical").filter(pl.col("event_id").is_not_null())
         waited = assignments.filter(pl.col("event_id").is_null())
         if waited.height:
-            waited = waited.join(rows_with(posts, "post_id", waited.get_column("post_id"))
+            waited = waited.join(rows("posts", posts, "post_id", waited.get_column("post_id"))
                                  .select("post_id", "root_id"), on="post_id", how="inner")
         if waited.height and placed.height:
             root_event = placed.select(pl.col("post_id").alias("root_id"), "event_id")

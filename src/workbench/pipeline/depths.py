@@ -15,7 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from workbench.findings.spread import add_cascade_depth
-from workbench.pipeline.frames import append, rows_with
+from workbench.pipeline.frames import HeldIndexes, append, rows_with
 
 SCHEMA = {"post_id": pl.Utf8, "parent_id": pl.Utf8, "depth": pl.Int64, "tree": pl.Utf8}
 
@@ -24,10 +24,12 @@ class CascadeDepths:
     def __init__(self) -> None:
         self.table = pl.DataFrame(schema=SCHEMA)  # every post held
         self.orphans = pl.DataFrame(schema={"post_id": pl.Utf8, "parent_id": pl.Utf8})
+        self._index = HeldIndexes()  # the table by post_id
 
     def of(self, post_ids: pl.Series) -> pl.DataFrame:
         """(post_id, depth, tree) of held posts."""
-        return rows_with(self.table, "post_id", post_ids).select("post_id", "depth", "tree")
+        return self._index.rows_with("table", self.table, "post_id", post_ids).select(
+            "post_id", "depth", "tree")
 
     def add(self, posts: pl.DataFrame) -> set[str]:
         """Take new posts (post_id, parent_id; none held yet). Returns the held posts whose
@@ -55,8 +57,7 @@ class CascadeDepths:
         outside = pl.Series([q for q in parents if q is not None and q not in parent_of],
                             dtype=pl.Utf8)
         held = {} if not outside.len() else {
-            post: (depth, tree) for post, depth, tree in rows_with(self.table, "post_id", outside)
-            .select("post_id", "depth", "tree").iter_rows()}
+            post: (depth, tree) for post, depth, tree in self.of(outside).iter_rows()}
         info: dict[str, tuple[int, str]] = {}
         for post in ids:
             chain, cur = [], post
@@ -89,7 +90,7 @@ class CascadeDepths:
         tops = local.select("post_id", "tree", "depth").join(
             fresh.select(pl.col("post_id").alias("tree"), pl.col("parent_id").alias("_top_parent")),
             on="tree", how="left")
-        held = rows_with(self.table, "post_id", tops.get_column("_top_parent")).select(
+        held = self.of(tops.get_column("_top_parent")).select(
             pl.col("post_id").alias("_top_parent"), pl.col("depth").alias("_pd"),
             pl.col("tree").alias("_pt"))
         resolved = tops.join(held, on="_top_parent", how="left").select(
@@ -97,8 +98,7 @@ class CascadeDepths:
             (pl.col("depth") + pl.col("_pd").fill_null(0)).alias("depth"),
             pl.coalesce("_pt", "tree").alias("tree"))
         rows = fresh.join(resolved, on="post_id", how="left").select(list(SCHEMA))
-        held_parents = rows_with(self.table, "post_id", fresh.get_column("parent_id")) \
-            .get_column("post_id")
+        held_parents = self.of(fresh.get_column("parent_id")).get_column("post_id")
         return self._take(fresh, rows, held_parents)
 
     def _take(self, fresh: pl.DataFrame, rows: pl.DataFrame, held_parents: pl.Series) -> set[str]:
@@ -107,6 +107,7 @@ class CascadeDepths:
         adopted = rows_with(self.orphans, "parent_id", fresh.get_column("post_id"))
         before = self.table
         self.table = append(self.table, rows)
+        self._index.grown("table", before, self.table)
         present = pl.concat([held_parents, fresh.get_column("post_id")])
         new_orphans = fresh.filter(pl.col("parent_id").is_not_null()
                                    & ~pl.col("parent_id").is_in(present.implode()))

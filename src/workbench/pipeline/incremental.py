@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from workbench.pipeline.assign import assign_new, merged_this_run, resolve_roots
-from workbench.pipeline.frames import append, rows_with, small_queries
+from workbench.pipeline.frames import HeldIndexes, append, rows_with, small_queries
 from workbench.pipeline.postcols import PostColumns
 from workbench.pipeline.state import PipelineState
 from workbench.schema import (
@@ -117,6 +117,7 @@ class IncrementalPipeline:
         self._synced: PipelineState | None = None  # the state the tables below follow
         self._inc = None  # findings.incremental.IncrementalFindings
         self._depths = None  # pipeline.depths.CascadeDepths
+        self._held = HeldIndexes()  # the held posts and assignments, by post and event
 
     # -- parts ---------------------------------------------------------------------------
     @property
@@ -144,7 +145,7 @@ class IncrementalPipeline:
         """See ``workbench.pipeline.assign``."""
         return assign_new(new_posts, posts=posts, assignments=assignments, ledger=ledger,
                           embedder=self.embedder, config=self.event_config,
-                          progress=self.progress)
+                          progress=self.progress, rows=self._held.rows_with)
 
     def findings(self, posts: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
         """Findings of the events of ``assignments`` from all their posts (the reference:
@@ -187,9 +188,9 @@ class IncrementalPipeline:
         posts = conform(posts, POST_SCHEMA) if posts.height else empty(POST_SCHEMA)
         fresh = posts.unique(subset="post_id", keep="first", maintain_order=True) if posts.height else posts
         if st.posts.height and fresh.height:
-            held = rows_with(st.posts, "post_id", fresh.get_column("post_id"))
+            held = self._held.rows_with("posts", st.posts, "post_id", fresh.get_column("post_id"))
             fresh = fresh.join(held.select("post_id"), on="post_id", how="anti")
-            fresh = resolve_roots(fresh, st.posts)
+            fresh = resolve_roots(fresh, st.posts, rows=self._held.rows_with)
         delta.duplicates = posts.height - fresh.height
         if not fresh.height:
             return delta
@@ -202,15 +203,18 @@ class IncrementalPipeline:
         delta.seconds["assign"] = time.perf_counter() - t
         delta.assignments = new_assign
         touched = set(new_assign.get_column("event_id").drop_nulls().to_list())
-        before = rows_with(st.assignments, "post_id", new_assign.get_column("post_id"))
+        before = self._held.rows_with("assignments", st.assignments, "post_id",
+                                      new_assign.get_column("post_id"))
         moved = new_assign.join(before, on="post_id", how="inner", suffix="_old")
         touched |= set(moved.get_column("event_id_old").drop_nulls().to_list())
         all_posts = append(st.posts, fresh)
+        self._held.grown("posts", st.posts, all_posts)
         if moved.height or new_assign.get_column("post_id").is_duplicated().any():
             all_assign = latest_assignments(
                 pl.concat([st.assignments, new_assign], how="vertical")).rechunk()
         else:  # only new posts (the common case): no O(held) de-duplication
             all_assign = append(st.assignments, new_assign)
+            self._held.grown("assignments", st.assignments, all_assign)
         if self.regrade_all:  # the naive baseline: every event, every feed
             touched |= set(all_assign.get_column("event_id").drop_nulls().unique().to_list())
         if topics is not None and topics.height:  # an event's topics: from the feed that opened it
@@ -290,10 +294,15 @@ class IncrementalPipeline:
                            extra=self.post_columns.columns,
                            depths=self._depths.of(posts.get_column("post_id"))).collect()
 
-    def _rows_of(self, posts: pl.DataFrame, assignments: pl.DataFrame):
+    def _rows_of(self, posts: pl.DataFrame, assignments: pl.DataFrame, *, indexed: bool = True):
+        """rows_of(event ids) -> their event-post rows; ``indexed``: probe ``posts`` and
+        ``assignments`` through the held indexes (they are the held frames)."""
+        held = self._held.rows_with if indexed else \
+            (lambda role, frame, column, values: rows_with(frame, column, values))
+
         def rows_of(ids: list[str]) -> pl.DataFrame:
-            a = rows_with(assignments, "event_id", pl.Series(ids, dtype=pl.Utf8))
-            return self._event_rows(rows_with(posts, "post_id", a.get_column("post_id")), a)
+            a = held("assignments", assignments, "event_id", pl.Series(ids, dtype=pl.Utf8))
+            return self._event_rows(held("posts", posts, "post_id", a.get_column("post_id")), a)
         return rows_of
 
     def _sync(self, st: PipelineState) -> None:
@@ -309,7 +318,8 @@ class IncrementalPipeline:
         self._inc = IncrementalFindings(self.findings_config)
         if st.assignments.height:
             ids = st.assignments.get_column("event_id").drop_nulls().unique().to_list()
-            self._inc.update(empty_rows(), self._rows_of(st.posts, st.assignments), rebuild=ids,
+            self._inc.update(empty_rows(), self._rows_of(st.posts, st.assignments, indexed=False),
+                             rebuild=ids,
                              topics=st.topics if st.topics.height else None)
         self._synced = st
 
@@ -326,18 +336,22 @@ class IncrementalPipeline:
                             & (pl.col("_new").is_null() | (pl.col("_new") != pl.col("_old"))))
         rebuild = set(left.get_column("_old").to_list()) | set(left.get_column("_new").drop_nulls().to_list())
         if changed_depth:
-            moved_depth = rows_with(all_assign, "post_id", pl.Series(sorted(changed_depth)))
+            moved_depth = self._held.rows_with("assignments", all_assign, "post_id",
+                                               pl.Series(sorted(changed_depth), dtype=pl.Utf8))
             rebuild |= set(self._effective(moved_depth, "_e").get_column("_e").drop_nulls().to_list())
         touched = set(touched) | rebuild
         if not touched:
             return empty(FINDINGS_SCHEMA), touched, set()
-        alive = set(rows_with(all_assign, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8))
+        alive = set(self._held.rows_with("assignments", all_assign, "event_id",
+                                         pl.Series(sorted(touched), dtype=pl.Utf8))
                     .get_column("event_id").unique().to_list())
         emptied = touched - alive
         rebuild &= alive
         ids = joined.get_column("post_id")
-        rows = self._event_rows(rows_with(all_posts, "post_id", ids),
-                                rows_with(all_assign, "post_id", ids)) if ids.len() else empty_rows()
+        held = self._held.rows_with
+        rows = self._event_rows(held("posts", all_posts, "post_id", ids),
+                                held("assignments", all_assign, "post_id", ids)) \
+            if ids.len() else empty_rows()
         topics = rows_with(all_topics, "event_id", pl.Series(sorted(touched), dtype=pl.Utf8))
         findings = self._inc.update(rows, self._rows_of(all_posts, all_assign), rebuild=rebuild,
                                     drop=emptied, topics=topics if topics.height else None)

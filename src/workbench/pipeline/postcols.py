@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from workbench.pipeline.frames import append, rows_with
+from workbench.pipeline.frames import HeldIndexes, append
 
 
 class PostColumns:
@@ -19,13 +19,15 @@ class PostColumns:
     matches again at every feed (and build the ~120,000-word sentiment matcher each time).
     A post's columns depend on the post alone, so the findings are the same (tested in
     ``tests/test_findings_compute.py``). Look-ups filter the table by ``is_in`` (a probe of
-    the post_id column) rather than join it, so a feed does not hash every post held.
+    the post_id column, ``frames.HeldIndexes``) rather than join it, so a feed does not hash
+    every post held.
     """
 
     def __init__(self, config: Any = None):
         self.config = config
         self.table: pl.DataFrame | None = None
         self._columns: list[str] | None = None
+        self._index = HeldIndexes()  # the table by post_id
 
     @property
     def columns(self) -> list[str]:
@@ -40,7 +42,7 @@ class PostColumns:
         if self.table is None:
             held, fresh = None, posts
         else:
-            held = rows_with(self.table, "post_id", posts.get_column("post_id"))
+            held = self._index.rows_with("table", self.table, "post_id", posts.get_column("post_id"))
             fresh = posts.join(held.select("post_id"), on="post_id", how="anti")
         return held, fresh.unique("post_id", keep="first", maintain_order=True)
 
@@ -49,7 +51,10 @@ class PostColumns:
         from workbench.findings import enrich
 
         rows = enrich(fresh, config=self.config).collect().select("post_id", *self.columns)
-        self.table = rows if self.table is None else append(self.table, rows)
+        before = self.table
+        self.table = rows if before is None else append(before, rows)
+        if before is not None:
+            self._index.grown("table", before, self.table)
         return rows
 
     def prime(self, posts: pl.DataFrame) -> None:
