@@ -119,6 +119,22 @@ def test_fed_in_pieces_holds_the_reference_findings(spec, cuts, merge):
     assert set(pipe.state.gradings["event_id"]) == set(ref["event_id"])
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(post, min_size=1, max_size=40), st.lists(st.integers(1, 15), min_size=1, max_size=6),
+       st.booleans())
+def test_fed_in_pieces_through_the_held_indexes(spec, cuts, merge):
+    """The same with every held frame read through its ``KeyIndex`` (not only frames of
+    5,000 rows or more), rebuilt after every third appended row."""
+    from workbench.pipeline.frames import HeldIndexes, KeyIndex
+
+    saved = HeldIndexes.min_rows, KeyIndex.rebuild_tail
+    HeldIndexes.min_rows, KeyIndex.rebuild_tail = 0, 3
+    try:
+        test_fed_in_pieces_holds_the_reference_findings.hypothesis.inner_test(spec, cuts, merge)
+    finally:
+        HeldIndexes.min_rows, KeyIndex.rebuild_tail = saved
+
+
 def test_reference_path_holds_the_same_findings(monkeypatch):
     """``incremental=False`` (each touched event recomputed from all its posts) and the
     default agree on a stream whose parents arrive after their reposts, with the held tables

@@ -4,10 +4,12 @@ It holds the mergeable tables of ``findings.partial`` for every event and, at ea
 ``update``, reduces only the new event-post rows to tables and appends them to the held
 ones; the touched events' rows are merged per key (``partial.merge_table``) when their
 findings are derived (``partial.final``), and every ``compact_every`` feeds the whole
-tables are merged, which bounds their size. A post added to an event of 50,000 posts costs about what it costs in
-one of 50: a few small group-bys over the new rows, and one pass over the held tables to
-pick out the touched events' rows (they hold one row per event, per hour, per timestamp,
-per author, per platform, per cascade level, per lexicon word, per sensitive term).
+tables are merged, which bounds their size. A post added to an event of 50,000 posts costs
+about what it costs in one of 50: a few small group-bys over the new rows, and a pick of
+the touched events' rows out of the held tables (one row per event, per hour, per
+timestamp, per author, per platform, per cascade level, per lexicon word, per sensitive
+term), by slices of their merged part and a probe of the few feeds appended since
+(``findings.held``).
 
 Two findings need an event's posts themselves; they are recomputed from them only when
 they can have changed, and carried over otherwise:
@@ -33,6 +35,7 @@ import polars as pl
 
 from workbench.findings import FindingsConfig, finish, partial
 from workbench.findings import final as final_columns
+from workbench.findings.held import HeldTables
 from workbench.schema import FINDINGS_SCHEMA, empty
 
 RowsOf = Callable[[list[str]], pl.DataFrame]
@@ -60,8 +63,7 @@ class IncrementalFindings:
 
         self.config = config or FindingsConfig()
         self.lex = lexicons.load(self.config.lexicon_dir)
-        self.tables: dict[str, pl.DataFrame] | None = None
-        self._appended = 0  # feeds appended since the tables were last merged per key
+        self.tables = HeldTables()
         self.effects = _empty_effects()  # responses.first_effect, per event with an official
         self.counts = _empty_counts()  # casualties.per_event, per event that states counts
         # per event that states counts: its candidate places and the posts naming them
@@ -76,10 +78,8 @@ class IncrementalFindings:
     def compact(self) -> None:
         """Merge the held tables per key (each feed appends its new rows' tables; reading
         merges the touched events' rows, so this only bounds the tables' size)."""
-        if self.tables is not None:
-            self.tables = partial.collect({name: partial.merge_table(name, [t.lazy()])
-                                           for name, t in self.tables.items()})
-        self._appended = 0
+        if not self.tables.empty:
+            self.tables.compact()
 
     def _partial(self, rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return partial.partial(rows, self.lex, kol_followers=self.config.kol_followers)
@@ -105,11 +105,10 @@ class IncrementalFindings:
         (a claim names a new place) or the event was rebuilt, in all its posts again."""
         from workbench.findings import casualties
 
-        pick = _is_in(ids)
+        held = self.tables.pick(ids, ("claims", "en_places"))
         claims, en = partial.collect({
-            "claims": partial.merge_table("claims", [self.tables["claims"].lazy().filter(pick)]),
-            "en_places": partial.merge_table("en_places",
-                                             [self.tables["en_places"].lazy().filter(pick)]),
+            "claims": partial.merge_table("claims", [held["claims"].lazy()]),
+            "en_places": partial.merge_table("en_places", [held["en_places"].lazy()]),
         }).values()
         cands = casualties.event_candidates(claims.lazy(), en.lazy())
 
@@ -175,29 +174,20 @@ class IncrementalFindings:
         touched = sorted(set(added) | set(rebuild))
         rows = [r for r in (new_rows, rows_of(rebuild) if rebuild else None)
                 if r is not None and r.height]
-        if gone and self.tables is not None:
-            away = _is_in(gone)
-            self.tables = partial.collect({name: t.lazy().filter(~away)
-                                           for name, t in self.tables.items()})
+        if gone and not self.tables.empty:
+            self.tables.drop(gone)
             self.effects = _keep(self.effects, gone, inside=False)
             self._forget_counts(gone)
         if rows:  # the new rows' tables are appended; merged per key when read (and compacted)
             fresh = partial.collect(self._partial(
                 pl.concat(rows, how="vertical_relaxed") if len(rows) > 1 else rows[0]))
-            if self.tables is None:
-                self.tables = fresh
-            else:
-                self.tables = {name: pl.concat([t, fresh[name]], how="vertical_relaxed",
-                                               rechunk=False)
-                               for name, t in self.tables.items()}
-                self._appended += 1
-                if self._appended >= self.compact_every:
-                    self.compact()
-        if self.tables is None or not touched:
+            self.tables.append(fresh)
+            if self.tables.appended >= self.compact_every:
+                self.compact()
+        if self.tables.empty or not touched:
             return empty(FINDINGS_SCHEMA)
-        pick = _is_in(touched)
-        mine = {name: partial.merge_table(name, [t.lazy().filter(pick)])
-                for name, t in self.tables.items()}
+        mine = {name: partial.merge_table(name, [t.lazy()])
+                for name, t in self.tables.pick(touched).items()}
         out = final_columns(mine, self.lex, self.config).collect()
         if not out.height:
             return empty(FINDINGS_SCHEMA)
