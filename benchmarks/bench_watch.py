@@ -399,7 +399,9 @@ def main() -> int:
                   f"{name} {run.posts_per_s:,.1f} posts/s ({run.steps:,} steps) vs re-grade-all "
                   f"{base.posts_per_s:,.1f} posts/s ({base.steps:,} steps) -> ratio {ratio:.2f}x")
 
-    data = subset(posts, args.events or None, args.every)
+    # the stream in time order, once: the raw read is let go (the replay holds no second copy)
+    data = order_posts(subset(posts, args.events or None, args.every))
+    del posts
     n_roots = data.filter(pl.col("kind") == "original").height
     label = f"replay ({n_roots} cascades, {data.height:,} posts)"
     from workbench.watch.cli import _quiet_hours

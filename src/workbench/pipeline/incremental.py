@@ -220,7 +220,7 @@ class IncrementalPipeline:
         if topics is not None and topics.height:  # an event's topics: from the feed that opened it
             known = st.topics.get_column("event_id") if st.topics.height else pl.Series([], dtype=pl.Utf8)
             topics = topics.filter(~pl.col("event_id").is_in(known.implode()))
-            all_topics = pl.concat([st.topics, topics], how="vertical") if st.topics.height else topics
+            all_topics = append(st.topics, topics)  # re-chunked now and then: probed every feed
         else:
             all_topics = st.topics
         findings, gradings, emptied = empty(FINDINGS_SCHEMA), empty(GRADING_SCHEMA), set()
