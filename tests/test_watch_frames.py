@@ -101,3 +101,24 @@ def test_held_tables_pick_what_a_filter_of_all_held_rows_picks(feeds, wanted):
         return frame.group_by("event_id", "hour").agg(pl.col("n").sum()).sort("event_id", "hour")
 
     assert merged(got).equals(merged(want))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 5)), st.sampled_from(["a", "b", "c"])),
+                max_size=12))
+def test_order_posts_sorts_by_time_then_id_and_keeps_a_stream_already_in_order(rows):
+    """The replay's order: by time, then post_id, posts without a time left out; a frame
+    already in that order is returned itself (a replay of 320,000 posts holds no copy)."""
+    from datetime import UTC, datetime, timedelta
+
+    from workbench.watch.replay import order_posts
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = pl.DataFrame({"created_at": [None if m is None else t0 + timedelta(minutes=m)
+                                         for m, _ in rows],
+                          "post_id": [p for _, p in rows]},
+                         schema={"created_at": pl.Datetime("us", "UTC"), "post_id": pl.Utf8})
+    got = order_posts(frame)
+    want = frame.drop_nulls("created_at").sort("created_at", "post_id")
+    assert got.equals(want)
+    assert order_posts(want) is want
