@@ -1,10 +1,12 @@
 """Growing held tables (posts, assignments) touched a few rows at a time, at every batch.
 
-The watch holds every post it has seen; each batch brings a few. Two habits keep a batch's
-cost near its own size rather than the held size: look rows up by probing one column with
-the few wanted values (``rows_with``) instead of joining, which hashes the whole held table;
-and re-chunk appended tables now and then (``append``), since a table grown one batch at a
-time is otherwise scanned piece by piece. And run a batch's many small queries on Polars'
+The watch holds every post it has seen; each batch brings a few. Three habits keep a
+batch's cost near its own size rather than the held size: look rows up by their key
+through an index that follows the held frame as it grows (``KeyIndex``, one per held frame
+and column in ``HeldIndexes``), or, for small frames, by probing one column with the few
+wanted values (``rows_with``), never by a join, which hashes the whole held table;
+re-chunk appended tables now and then (``append``), since a table grown one batch at a
+time is otherwise scanned piece by piece; and run a batch's many small queries on Polars'
 in-memory engine (``small_queries``).
 """
 
